@@ -1,0 +1,18 @@
+"""scikit-learn compatible estimators for multimodal representation learning.
+
+Data model: one matrix with the modalities' columns side by side, a ``modalities`` parameter
+naming the column blocks, and a missing modality written as its whole block set to NaN.
+"""
+
+from ._modalities import split_modalities, stack_modalities
+from .boltzmann import MultimodalRBM
+from .impute import ModalityImputer
+
+__version__ = "0.1.0.dev0"
+
+__all__ = [
+    "ModalityImputer",
+    "MultimodalRBM",
+    "split_modalities",
+    "stack_modalities",
+]

@@ -1,0 +1,215 @@
+"""Numba kernels of the Boltzmann family: fused activation + sampling, parameter updates.
+
+Plain loops over arrays, no Python objects. Every kernel takes a pre-activation ``pre`` (the
+matrix product computed by the caller), a bias of shape ``(1, n)`` (shared by all rows) or
+``(n_rows, n)`` (one per row), and writes into preallocated outputs; ``out`` may alias ``pre``.
+Arithmetic follows the arrays' dtype (float32 is the fast path).
+
+Random numbers come from a xoroshiro128+ generator whose state (two uint64 in a small array) is
+owned by the caller and seeded from the estimator's ``numpy.random.Generator``: the same seed
+gives the same draws, with no hidden global state, so concurrent fits in threads stay
+independent and reproducible.
+"""
+
+import math
+
+import numpy as np
+from numba import njit
+
+_R24 = np.uint64(24)
+_R37 = np.uint64(37)
+_S16 = np.uint64(16)
+_R40 = np.uint64(40)
+_U64 = np.uint64(64)
+_TWO_M24 = 1.0 / 16777216.0
+
+
+def new_state(rng):
+    """A fresh generator state drawn from a ``numpy.random.Generator``."""
+    state = rng.integers(1, 2**63, size=2, dtype=np.uint64)
+    return state
+
+
+@njit(inline="always")
+def _rotl(x, k):
+    return (x << k) | (x >> (_U64 - k))
+
+
+@njit(inline="always")
+def _next_uniform(s0, s1):
+    """One uniform draw in [0, 1) with 24 bits, and the advanced state."""
+    result = s0 + s1
+    s1 = s1 ^ s0
+    s0 = _rotl(s0, _R24) ^ s1 ^ (s1 << _S16)
+    s1 = _rotl(s1, _R37)
+    return (result >> _R40) * _TWO_M24, s0, s1
+
+
+@njit(inline="always")
+def _sigmoid(x):
+    if x >= 0:
+        return 1.0 / (1.0 + math.exp(-x))
+    e = math.exp(x)
+    return e / (1.0 + e)
+
+
+@njit(cache=True, nogil=True)
+def uniform(state, out):
+    """Fill a 1-D array with uniform draws in [0, 1)."""
+    s0, s1 = state[0], state[1]
+    for i in range(out.shape[0]):
+        u, s0, s1 = _next_uniform(s0, s1)
+        out[i] = u
+    state[0], state[1] = s0, s1
+
+
+@njit(cache=True, nogil=True)
+def sigmoid(pre, bias, out):
+    """``out = sigmoid(pre + bias)``."""
+    n, k = pre.shape
+    per_row = bias.shape[0] > 1
+    for i in range(n):
+        r = i if per_row else 0
+        for j in range(k):
+            out[i, j] = _sigmoid(pre[i, j] + bias[r, j])
+
+
+@njit(cache=True, nogil=True)
+def sigmoid_sample(pre, bias, state, prob, sample):
+    """``prob = sigmoid(pre + bias)`` and ``sample ~ Bernoulli(prob)``."""
+    n, k = pre.shape
+    per_row = bias.shape[0] > 1
+    s0, s1 = state[0], state[1]
+    for i in range(n):
+        r = i if per_row else 0
+        for j in range(k):
+            p = _sigmoid(pre[i, j] + bias[r, j])
+            u, s0, s1 = _next_uniform(s0, s1)
+            prob[i, j] = p
+            sample[i, j] = 1.0 if u < p else 0.0
+    state[0], state[1] = s0, s1
+
+
+@njit(cache=True, nogil=True)
+def identity(pre, bias, out):
+    """``out = pre + bias``: the mean of unit-variance Gaussian units."""
+    n, k = pre.shape
+    per_row = bias.shape[0] > 1
+    for i in range(n):
+        r = i if per_row else 0
+        for j in range(k):
+            out[i, j] = pre[i, j] + bias[r, j]
+
+
+@njit(cache=True, nogil=True)
+def gaussian_sample(pre, bias, state, mean, sample):
+    """``mean = pre + bias`` and ``sample ~ N(mean, 1)`` (Box-Muller, both outputs used)."""
+    n, k = pre.shape
+    per_row = bias.shape[0] > 1
+    s0, s1 = state[0], state[1]
+    spare = 0.0
+    have_spare = False
+    for i in range(n):
+        r = i if per_row else 0
+        for j in range(k):
+            m = pre[i, j] + bias[r, j]
+            if have_spare:
+                z = spare
+                have_spare = False
+            else:
+                u1, s0, s1 = _next_uniform(s0, s1)
+                u2, s0, s1 = _next_uniform(s0, s1)
+                radius = math.sqrt(-2.0 * math.log(1.0 - u1))
+                z = radius * math.cos(2.0 * math.pi * u2)
+                spare = radius * math.sin(2.0 * math.pi * u2)
+                have_spare = True
+            mean[i, j] = m
+            sample[i, j] = m + z
+    state[0], state[1] = s0, s1
+
+
+@njit(inline="always")
+def _softmax_row(pre, bias, i, r, out_row):
+    """Write softmax(pre[i] + bias[r]) into out_row; return nothing."""
+    k = pre.shape[1]
+    top = -np.inf
+    for j in range(k):
+        x = pre[i, j] + bias[r, j]
+        out_row[j] = x
+        if x > top:
+            top = x
+    total = 0.0
+    for j in range(k):
+        e = math.exp(out_row[j] - top)
+        out_row[j] = e
+        total += e
+    for j in range(k):
+        out_row[j] = out_row[j] / total
+
+
+@njit(cache=True, nogil=True)
+def softmax(pre, bias, length, out):
+    """``out[i] = length[i] * softmax(pre[i] + bias)``: the mean of Replicated Softmax units."""
+    n, k = pre.shape
+    per_row = bias.shape[0] > 1
+    row = np.empty(k, dtype=np.float64)
+    for i in range(n):
+        _softmax_row(pre, bias, i, i if per_row else 0, row)
+        for j in range(k):
+            out[i, j] = length[i] * row[j]
+
+
+@njit(cache=True, nogil=True)
+def multinomial_sample(pre, bias, length, state, mean, sample):
+    """``mean`` as :func:`softmax`; ``sample[i]`` counts ``round(length[i])`` draws of a word.
+
+    Each draw inverts the cumulative distribution by binary search.
+    """
+    n, k = pre.shape
+    per_row = bias.shape[0] > 1
+    row = np.empty(k, dtype=np.float64)
+    cdf = np.empty(k, dtype=np.float64)
+    s0, s1 = state[0], state[1]
+    for i in range(n):
+        _softmax_row(pre, bias, i, i if per_row else 0, row)
+        acc = 0.0
+        for j in range(k):
+            mean[i, j] = length[i] * row[j]
+            sample[i, j] = 0.0
+            acc += row[j]
+            cdf[j] = acc
+        n_draws = int(round(length[i]))
+        for _ in range(n_draws):
+            u, s0, s1 = _next_uniform(s0, s1)
+            u *= cdf[k - 1]
+            lo, hi = 0, k - 1
+            while lo < hi:
+                mid = (lo + hi) // 2
+                if cdf[mid] > u:
+                    hi = mid
+                else:
+                    lo = mid + 1
+            sample[i, lo] += 1.0
+    state[0], state[1] = s0, s1
+
+
+@njit(cache=True, nogil=True)
+def momentum_step(
+    param, velocity, grad_pos, grad_neg, scale_pos, scale_neg, momentum, learning_rate,
+    weight_decay,
+):
+    """One SGD step with momentum on a 2-D parameter block, in place.
+
+    ``velocity = momentum * velocity + learning_rate * (scale_pos * grad_pos - scale_neg *
+    grad_neg - weight_decay * param)``, then ``param += velocity``. The scales turn summed
+    statistics into means over the positive batch and the negative particles.
+    """
+    n, k = param.shape
+    for i in range(n):
+        for j in range(k):
+            v = momentum * velocity[i, j] + learning_rate * (
+                scale_pos * grad_pos[i, j] - scale_neg * grad_neg[i, j]
+                - weight_decay * param[i, j]
+            )
+            velocity[i, j] = v
+            param[i, j] += v

@@ -386,5 +386,5 @@ def split_modalities(X, modalities=None):
     if hasattr(X, "iloc"):
         return [X.iloc[:, columns] for _, columns in resolved]
     if sp.issparse(X):
-        X = X.tocsc() if not sp.isspmatrix_csr(X) and not isinstance(X, sp.csr_array) else X
+        X = X.tocsr()
     return [X[:, columns] for _, columns in resolved]

@@ -265,7 +265,7 @@ def validate_modal_data(
     """
     X = validate_data(
         estimator, X, reset=reset, accept_sparse=accept_sparse, dtype=dtype,
-        ensure_all_finite=False, ensure_min_samples=1,
+        ensure_all_finite=False, ensure_min_samples=2 if reset else 1,
     )
     if reset:
         estimator.modalities_ = resolve_modalities(

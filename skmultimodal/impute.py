@@ -36,7 +36,7 @@ class ModalityImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         The fitted clone of ``estimator``.
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when X has string column names.
 
     See Also

@@ -396,6 +396,7 @@ class _BaseMultimodalRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         self._store(self._initial_model(X, missing, self._rng))
         self._velocity = None
         self._chains = None
+        self._state = _kernels.new_state(self._rng)
         self.n_iter_ = 0
         self.reconstruction_error_curve_ = []
 
@@ -405,10 +406,10 @@ class _BaseMultimodalRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         model = self._model().copy()
         velocity = self._velocity_copy(model)
         chains = self._chains_copy(X, missing, model, rng)
-        state = _kernels.new_state(rng)
+        state = self._state.copy()
         workspace = {}
         curve = list(self.reconstruction_error_curve_)
-        monitor = rng.permutation(X.shape[0])[:_MONITOR_ROWS]
+        monitor = np.unique(np.linspace(0, X.shape[0] - 1, _MONITOR_ROWS).astype(np.intp))
         X_monitor, missing_monitor = _dense_rows(X, monitor, model.dtype), missing[monitor]
         n_samples = X.shape[0]
         for epoch in range(n_epochs):
@@ -438,6 +439,7 @@ class _BaseMultimodalRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         self._store(model)
         self._velocity = velocity
         self._chains = chains
+        self._state = state
         self.n_iter_ += n_epochs
         self.reconstruction_error_curve_ = curve
 
@@ -663,7 +665,7 @@ class _BaseMultimodalRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
 
 
 class MultimodalRBM(_BaseMultimodalRBM):
-    r"""Multimodal restricted Boltzmann machine trained by maximum likelihood.
+    """Multimodal restricted Boltzmann machine trained by maximum likelihood.
 
     One layer of binary hidden units shared by all modalities (seed 001 Eq. 5-7)::
 
@@ -754,7 +756,7 @@ class MultimodalRBM(_BaseMultimodalRBM):
         1000 training rows (a monitor, not the training objective).
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when X has string column names.
 
     See Also
@@ -774,13 +776,13 @@ class MultimodalRBM(_BaseMultimodalRBM):
 
     References
     ----------
-    K. Sohn, W. Shang and H. Lee. Improved multimodal deep learning with variation of
+    Sohn, K., Shang, W. and Lee, H. Improved multimodal deep learning with variation of
     information. NIPS 2014.
 
-    N. Srivastava and R. Salakhutdinov. Multimodal learning with deep Boltzmann machines.
+    Srivastava, N. and Salakhutdinov, R. Multimodal learning with deep Boltzmann machines.
     NIPS 2012.
 
-    R. Salakhutdinov and G. Hinton. Replicated softmax: an undirected topic model. NIPS 2009.
+    Salakhutdinov, R. and Hinton, G. Replicated softmax: an undirected topic model. NIPS 2009.
 
     Examples
     --------

@@ -415,13 +415,15 @@ class _BaseMultimodalRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         for epoch in range(n_epochs):
             tic = time.perf_counter()
             order = rng.permutation(n_samples)
-            for batch in gen_batches(n_samples, self.batch_size):
-                rows = order[batch]
-                v = _dense_rows(X, rows, model.dtype)
-                self._batch_update(
-                    model, velocity, chains, v, missing[rows], state, workspace,
-                    self.n_iter_ + epoch,
-                )
+            # Overflow is detected below and reported as divergence, not as warnings.
+            with np.errstate(over="ignore", invalid="ignore"):
+                for batch in gen_batches(n_samples, self.batch_size):
+                    rows = order[batch]
+                    v = _dense_rows(X, rows, model.dtype)
+                    self._batch_update(
+                        model, velocity, chains, v, missing[rows], state, workspace,
+                        self.n_iter_ + epoch,
+                    )
             if not model.is_finite():
                 raise FloatingPointError(
                     f"{type(self).__name__} diverged: its parameters became NaN or infinite "

@@ -54,6 +54,7 @@ QUICK_ROWS = 2000
 GEMM_REPEATS = 7
 SPEEDUP_TARGET = 2.0  # BernoulliRBM / ours must be at least this
 BOUND_TARGET = 1.5  # ours / GEMM bound must be at most this
+BUSY_LOAD = 0.5  # a load average above this before the run means a busy machine
 
 COLD_START_CODE = """
 import time
@@ -212,6 +213,17 @@ def machine_info():
     return ", ".join(parts)
 
 
+def load_warning():
+    """A note if other processes already load the machine (timings are then noisy), else ''."""
+    if not hasattr(os, "getloadavg"):
+        return ""
+    load = os.getloadavg()[0]
+    if load < BUSY_LOAD:
+        return ""
+    return (f"Note: 1-minute load average {load:.2f} on {os.cpu_count()} CPUs before the run; "
+            "other processes compete for the CPUs and the timings below are noisy.")
+
+
 def verdict(ok):
     return "met" if ok else "NOT met"
 
@@ -274,6 +286,9 @@ def main(argv=None):
         print("Skipping the RBM benchmark: put the MNIST IDX files there or pass --data-home.")
         return 0
     print(machine_info())
+    warning = load_warning()
+    if warning:
+        print(warning)
     ours = time_ours(X, n_epochs)
     peer = time_bernoulli_rbm(X, n_epochs)
     bound = time_gemm_bound(X.shape[0], X.shape[1])

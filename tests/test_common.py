@@ -13,6 +13,18 @@ def _estimators():
     ]
 
 
-@parametrize_with_checks(_estimators())
+def _expected_failed_checks(estimator):
+    # The estimators allow NaN, but only as whole missing-modality blocks (the package's data
+    # model); check_estimators_pickle then sets NaN in ten random single entries, which is a
+    # partly missing block and refused by design with a ValueError naming the modality. Our
+    # own pickling tests (tests/test_mrbm.py) use whole-block NaN.
+    reason = "NaN in random single entries is a partly missing modality, refused by design"
+    return {
+        "check_estimators_pickle": reason,
+        "check_estimators_pickle(readonly_memmap=True)": reason,
+    }
+
+
+@parametrize_with_checks(_estimators(), expected_failed_checks=_expected_failed_checks)
 def test_sklearn_compatible(estimator, check):
     check(estimator)

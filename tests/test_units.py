@@ -83,3 +83,24 @@ def test_uniform_generator_is_uniform():
     _kernels.uniform(state, u)
     assert u.min() >= 0 and u.max() < 1
     assert stats.kstest(u, "uniform").pvalue > 1e-3
+
+
+def test_kernels_compile_without_a_writable_cache():
+    """With no cache location numba would refuse cache=True; the kernels fall back softly."""
+    import subprocess
+    import sys
+
+    code = (
+        "import warnings, numpy as np\n"
+        "import numba.core.caching as caching\n"
+        "impl = getattr(caching, 'CacheImpl', None) or caching._CacheImpl\n"
+        "impl._locator_classes = []\n"
+        "with warnings.catch_warnings(record=True) as w:\n"
+        "    warnings.simplefilter('always')\n"
+        "    from skmultimodal.boltzmann import _kernels\n"
+        "assert any('NUMBA_CACHE_DIR' in str(x.message) for x in w), [str(x.message) for x in w]\n"
+        "out = np.empty((2, 3)); _kernels.sigmoid(np.zeros((2, 3)), np.zeros((1, 3)), out)\n"
+        "assert np.all(out == 0.5)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr

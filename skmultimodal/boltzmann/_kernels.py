@@ -5,6 +5,10 @@ matrix product computed by the caller), a bias of shape ``(1, n)`` (shared by al
 ``(n_rows, n)`` (one per row), and writes into preallocated outputs; ``out`` may alias ``pre``.
 Arithmetic follows the arrays' dtype (float32 is the fast path).
 
+Kernels are compiled on first use and cached on disk next to this file (or in
+``NUMBA_CACHE_DIR``); where no cache folder is writable they are compiled once per process,
+with a warning.
+
 Random numbers come from a xoroshiro128+ generator whose state (two uint64 in a small array) is
 owned by the caller and seeded from the estimator's ``numpy.random.Generator``: the same seed
 gives the same draws, with no hidden global state, so concurrent fits in threads stay
@@ -12,6 +16,7 @@ independent and reproducible.
 """
 
 import math
+import warnings
 
 import numpy as np
 from numba import njit
@@ -22,6 +27,20 @@ _S16 = np.uint64(16)
 _R40 = np.uint64(40)
 _U64 = np.uint64(64)
 _TWO_M24 = 1.0 / 16777216.0
+
+
+def _kernel(func):
+    """``njit(cache=True, nogil=True)``, or without the disk cache where none is writable."""
+    try:
+        return njit(cache=True, nogil=True)(func)
+    except RuntimeError as exc:
+        warnings.warn(
+            f"numba cannot cache {func.__name__} ({exc}); kernels will be compiled in every "
+            "process. Set NUMBA_CACHE_DIR to a writable folder to cache them.",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+        return njit(nogil=True)(func)
 
 
 def new_state(rng):
@@ -53,7 +72,7 @@ def _sigmoid(x):
     return e / (1.0 + e)
 
 
-@njit(cache=True, nogil=True)
+@_kernel
 def uniform(state, out):
     """Fill a 1-D array with uniform draws in [0, 1)."""
     s0, s1 = state[0], state[1]
@@ -63,7 +82,7 @@ def uniform(state, out):
     state[0], state[1] = s0, s1
 
 
-@njit(cache=True, nogil=True)
+@_kernel
 def sigmoid(pre, bias, out):
     """``out = sigmoid(pre + bias)``."""
     n, k = pre.shape
@@ -74,7 +93,7 @@ def sigmoid(pre, bias, out):
             out[i, j] = _sigmoid(pre[i, j] + bias[r, j])
 
 
-@njit(cache=True, nogil=True)
+@_kernel
 def sigmoid_sample(pre, bias, state, prob, sample):
     """``prob = sigmoid(pre + bias)`` and ``sample ~ Bernoulli(prob)``."""
     n, k = pre.shape
@@ -90,7 +109,7 @@ def sigmoid_sample(pre, bias, state, prob, sample):
     state[0], state[1] = s0, s1
 
 
-@njit(cache=True, nogil=True)
+@_kernel
 def identity(pre, bias, out):
     """``out = pre + bias``: the mean of unit-variance Gaussian units."""
     n, k = pre.shape
@@ -101,7 +120,7 @@ def identity(pre, bias, out):
             out[i, j] = pre[i, j] + bias[r, j]
 
 
-@njit(cache=True, nogil=True)
+@_kernel
 def gaussian_sample(pre, bias, state, mean, sample):
     """``mean = pre + bias`` and ``sample ~ N(mean, 1)`` (Box-Muller, both outputs used)."""
     n, k = pre.shape
@@ -147,7 +166,7 @@ def _softmax_row(pre, bias, i, r, out_row):
         out_row[j] = out_row[j] / total
 
 
-@njit(cache=True, nogil=True)
+@_kernel
 def softmax(pre, bias, length, out):
     """``out[i] = length[i] * softmax(pre[i] + bias)``: the mean of Replicated Softmax units."""
     n, k = pre.shape
@@ -159,7 +178,7 @@ def softmax(pre, bias, length, out):
             out[i, j] = length[i] * row[j]
 
 
-@njit(cache=True, nogil=True)
+@_kernel
 def multinomial_sample(pre, bias, length, state, mean, sample):
     """``mean`` as :func:`softmax`; ``sample[i]`` counts ``round(length[i])`` draws of a word.
 
@@ -193,7 +212,7 @@ def multinomial_sample(pre, bias, length, state, mean, sample):
     state[0], state[1] = s0, s1
 
 
-@njit(cache=True, nogil=True)
+@_kernel
 def momentum_step(
     param, velocity, grad_pos, grad_neg, scale_pos, scale_neg, momentum, learning_rate,
     weight_decay,

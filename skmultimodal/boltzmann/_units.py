@@ -27,6 +27,14 @@ from scipy.special import gammaln
 from . import _kernels
 
 
+def _value_range(values):
+    """Smallest and largest non-NaN value (NaN marks missing rows), (0, 0) if none."""
+    if values.size == 0:
+        return 0.0, 0.0
+    low, high = np.fmin.reduce(values, axis=None), np.fmax.reduce(values, axis=None)
+    return (0.0, 0.0) if np.isnan(low) else (float(low), float(high))
+
+
 class BinaryUnits:
     """Bernoulli units; data in [0, 1] (values in between are read as probabilities)."""
 
@@ -34,11 +42,11 @@ class BinaryUnits:
     has_length = False
 
     def check(self, values, modality):
-        bad = (values < 0) | (values > 1)
-        if np.any(bad):
+        low, high = _value_range(values)
+        if low < 0 or high > 1:
             raise ValueError(
                 f"Modality {modality!r} has binary visible units, which take values in [0, 1], "
-                f"but X has values from {np.nanmin(values):g} to {np.nanmax(values):g} there. "
+                f"but X has values from {low:g} to {high:g} there. "
                 "Scale the features into [0, 1] or choose visible_units='gaussian'."
             )
 
@@ -101,10 +109,11 @@ class ReplicatedSoftmaxUnits:
     has_length = True
 
     def check(self, values, modality):
-        if np.any(values < 0):
+        low, _ = _value_range(values)
+        if low < 0:
             raise ValueError(
                 f"Modality {modality!r} has replicated_softmax visible units, which model "
-                f"non-negative counts, but X has values down to {np.nanmin(values):g} there."
+                f"non-negative counts, but X has values down to {low:g} there."
             )
 
     def length(self, v):

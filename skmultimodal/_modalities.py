@@ -246,15 +246,45 @@ def missing_mask(X, resolved, *, allow_all_missing=False):
     return missing
 
 
+def modality_ranges(X, resolved):
+    """Smallest and largest observed value of each modality, NaN (missing) ignored.
+
+    Implicit zeros of a sparse matrix count as values. A modality with no observed value gets
+    ``(0.0, 0.0)``.
+
+    Returns
+    -------
+    ranges : list of (float, float)
+        ``(low, high)`` per modality.
+    """
+    ranges = []
+    for _, columns in resolved:
+        block = X[:, columns]
+        values = block.data if sp.issparse(block) else block
+        if values.size == 0:
+            ranges.append((0.0, 0.0))
+            continue
+        low, high = np.fmin.reduce(values, axis=None), np.fmax.reduce(values, axis=None)
+        if np.isnan(low):
+            low = high = 0.0
+        if sp.issparse(block) and block.nnz < block.shape[0] * block.shape[1]:
+            low, high = min(low, 0.0), max(high, 0.0)
+        ranges.append((float(low), float(high)))
+    return ranges
+
+
 def validate_modal_data(
     estimator, X, *, reset, dtype=(np.float64, np.float32), accept_sparse="csr",
     allow_all_missing=False,
 ):
-    """Validate ``X`` for a multimodal estimator and return it with its missing mask.
+    """Validate ``X`` for a multimodal estimator: missing mask and value range per modality.
 
     On ``reset`` the estimator's ``modalities`` parameter is resolved and stored as the fitted
     attribute ``modalities_``; otherwise the stored one is used. This is the only place an
     estimator's ``modalities`` is parsed.
+
+    Dense data without NaN or infinity (the common case) is recognised from its column minima
+    and maxima, two contiguous passes that also give the value ranges.
 
     Returns
     -------
@@ -262,6 +292,9 @@ def validate_modal_data(
         The validated data.
     missing : ndarray of bool, shape (n_samples, n_modalities)
         The per-row missing mask (see :func:`missing_mask`).
+    ranges : list of (float, float)
+        Each modality's observed value range (see :func:`modality_ranges`), for the
+        estimator's checks of its data domain.
     """
     X = validate_data(
         estimator, X, reset=reset, accept_sparse=accept_sparse, dtype=dtype,
@@ -271,7 +304,15 @@ def validate_modal_data(
         estimator.modalities_ = resolve_modalities(
             estimator.modalities, X.shape[1], getattr(estimator, "feature_names_in_", None)
         )
-    return X, missing_mask(X, estimator.modalities_, allow_all_missing=allow_all_missing)
+    resolved = estimator.modalities_
+    if not sp.issparse(X):
+        low, high = X.min(axis=0), X.max(axis=0)  # NaN and infinity propagate
+        if np.isfinite(low).all() and np.isfinite(high).all():
+            missing = np.zeros((X.shape[0], len(resolved)), dtype=bool)
+            ranges = [(float(low[c].min()), float(high[c].max())) for _, c in resolved]
+            return X, missing, ranges
+    missing = missing_mask(X, resolved, allow_all_missing=allow_all_missing)
+    return X, missing, modality_ranges(X, resolved)
 
 
 def stack_modalities(blocks, names=None):

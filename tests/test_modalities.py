@@ -119,3 +119,16 @@ def test_stack_errors():
         stack_modalities([np.ones(2), np.ones((2, 2))])
     with pytest.raises(ValueError, match="2 blocks but 1 names"):
         stack_modalities([np.ones((2, 2)), np.ones((2, 2))], names=["a"])
+
+
+def test_modality_ranges_ignore_missing_blocks_and_count_sparse_zeros():
+    from skmultimodal._modalities import modality_ranges
+
+    X = np.array([[0.5, 2.0, np.nan, np.nan], [-1.0, 3.0, 4.0, 5.0]])
+    resolved = resolve_modalities(None, 4)
+    assert modality_ranges(X, resolved) == [(-1.0, 3.0), (4.0, 5.0)]
+    assert modality_ranges(sp.csr_matrix(X), resolved) == [(-1.0, 3.0), (4.0, 5.0)]
+    S = sp.csr_matrix(np.array([[0.0, 2.0, 3.0, 4.0], [1.0, 2.0, 3.0, 4.0]]))
+    assert modality_ranges(S, resolved) == [(0.0, 2.0), (3.0, 4.0)]
+    X[:, 2:] = np.nan
+    assert modality_ranges(X, resolved)[1] == (0.0, 0.0)

@@ -21,7 +21,7 @@ from . import _kernels
 from ._units import VISIBLE_UNITS
 
 _CHUNK_ROWS = 2048
-_MONITOR_ROWS = 1000
+_MONITOR_ROWS = 256
 
 
 def _dense_rows(X, rows, dtype):
@@ -45,6 +45,23 @@ def _on_block(columns, func, pre, bias, *outs):
         out[:, columns] = block
 
 
+def _unit_groups(columns, units):
+    """Blocks of columns that one unit call can handle: ``(columns, units, modality)``.
+
+    Neighbouring modalities with the same unit type and no document length are merged, so a
+    two-modality binary model activates its visible layer in one contiguous call.
+    """
+    groups = []
+    for m, (cols, u) in enumerate(zip(columns, units)):
+        if groups and not u.has_length and groups[-1][1] is u and \
+                isinstance(cols, slice) and isinstance(groups[-1][0], slice) and \
+                groups[-1][0].stop == cols.start:
+            groups[-1] = (slice(groups[-1][0].start, cols.stop), u, groups[-1][2])
+        else:
+            groups.append((cols, u, m))
+    return groups
+
+
 class _RBMModel:
     """The parameters and structure of a multimodal RBM, with its inference routines.
 
@@ -63,6 +80,7 @@ class _RBMModel:
         self.columns, self.units, self.names = columns, units, names
         self.mean_length = mean_length
         self.uses_length = any(u.has_length for u in units)
+        self.groups = _unit_groups(columns, units)
 
     def copy(self):
         return _RBMModel(
@@ -110,14 +128,14 @@ class _RBMModel:
         """``out = E[v | h]`` for every modality."""
         np.matmul(h, self.W, out=out)
         c = self.c[None, :]
-        for m, (cols, units) in enumerate(zip(self.columns, self.units)):
+        for cols, units, m in self.groups:
             _on_block(cols, lambda p, bi, o: units.mean(p, bi, L[:, m], o), out, c, out)
 
     def visible_sample(self, h, L, state, mean, sample):
         """``sample ~ p(v | h)``, with ``mean = E[v | h]``."""
         np.matmul(h, self.W, out=mean)
         c = self.c[None, :]
-        for m, (cols, units) in enumerate(zip(self.columns, self.units)):
+        for cols, units, m in self.groups:
             _on_block(
                 cols, lambda p, bi, o, s: units.sample(p, bi, L[:, m], state, o, s),
                 mean, c, mean, sample,
@@ -244,14 +262,15 @@ class _BaseMultimodalRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
 
     def _validate_input(self, X, *, reset, allow_all_missing=False):
         dtype = [np.float64, np.float32] if reset else self.components_.dtype
-        X, missing = validate_modal_data(
+        X, missing, ranges = validate_modal_data(
             self, X, reset=reset, dtype=dtype, allow_all_missing=allow_all_missing
         )
         if reset:
             self.visible_units_ = self._resolve_visible_units()
-        for (name, cols), units_name in zip(self.modalities_, self.visible_units_):
-            block = X[:, cols]
-            VISIBLE_UNITS[units_name].check(block.data if sp.issparse(block) else block, name)
+        for (name, _), units_name, (low, high) in zip(
+            self.modalities_, self.visible_units_, ranges
+        ):
+            VISIBLE_UNITS[units_name].check(low, high, name)
         return X, missing
 
     def _resolve_visible_units(self):
@@ -755,7 +774,7 @@ class MultimodalRBM(_BaseMultimodalRBM):
         Number of epochs trained so far.
     reconstruction_error_curve_ : list of float
         Per epoch, the mean squared error of the one-step mean-field reconstruction of up to
-        1000 training rows (a monitor, not the training objective).
+        256 training rows spread evenly over X (a monitor, not the training objective).
     n_features_in_ : int
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
@@ -882,6 +901,7 @@ class MultimodalRBM(_BaseMultimodalRBM):
                 v_mean=np.empty((n_neg, F), dtype), v_neg=np.empty((n_neg, F), dtype),
                 h_neg=np.empty((n_neg, K), dtype), h_neg_sample=np.empty((n_neg, K), dtype),
                 gW_pos=np.empty((K, F), dtype), gW_neg=np.empty((K, F), dtype),
+                ones=np.ones((1, max(n_pos, n_neg)), dtype),
                 gb_pos=np.empty((1, K), dtype), gb_neg=np.empty((1, K), dtype),
                 gc_pos=np.empty((1, F), dtype), gc_neg=np.empty((1, F), dtype),
                 gA_pos=np.empty((M, K), dtype), gA_neg=np.empty((M, K), dtype),
@@ -920,10 +940,12 @@ class MultimodalRBM(_BaseMultimodalRBM):
 
         np.matmul(h_pos.T, v, out=ws["gW_pos"])
         np.matmul(h_neg.T, v_neg, out=ws["gW_neg"])
-        np.sum(h_pos, axis=0, keepdims=True, out=ws["gb_pos"])
-        np.sum(h_neg, axis=0, keepdims=True, out=ws["gb_neg"])
-        np.sum(v, axis=0, keepdims=True, out=ws["gc_pos"])
-        np.sum(v_neg, axis=0, keepdims=True, out=ws["gc_neg"])
+        # column sums as products with a row of ones (much faster than np.sum over axis 0)
+        ones_pos, ones_neg = ws["ones"][:, :n_pos], ws["ones"][:, :n_neg]
+        np.matmul(ones_pos, h_pos, out=ws["gb_pos"])
+        np.matmul(ones_neg, h_neg, out=ws["gb_neg"])
+        np.matmul(ones_pos, v, out=ws["gc_pos"])
+        np.matmul(ones_neg, v_neg, out=ws["gc_neg"])
         lr, mom = self.learning_rate, self.momentum
         a_pos, a_neg = 1.0 / n_pos, 1.0 / n_neg
         _kernels.momentum_step(model.W, velocity["W"], ws["gW_pos"], ws["gW_neg"],

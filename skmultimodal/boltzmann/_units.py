@@ -17,8 +17,8 @@ Softmax modality has its own length-scaled hidden bias ``a`` (a row of the model
 ``hidden_length_bias_``), added to the joint hidden bias. The garbled energy of seed 000 is read
 in this standard form. Gaussian units have unit variance: standardise such features.
 
-Each class offers the visible bias that matches the data's column means, the conditional mean, a fused sample, the visible part of the free energy,
-the log-likelihood of a block under the factorised conditional, and checks of its data domain.
+Each class offers a check of its data domain (given a modality's value range), the visible bias that matches the data's column means, the conditional mean, a fused sample, the visible part of the free energy,
+the log-likelihood of a block under the factorised conditional.
 """
 
 import numpy as np
@@ -27,22 +27,13 @@ from scipy.special import gammaln
 from . import _kernels
 
 
-def _value_range(values):
-    """Smallest and largest non-NaN value (NaN marks missing rows), (0, 0) if none."""
-    if values.size == 0:
-        return 0.0, 0.0
-    low, high = np.fmin.reduce(values, axis=None), np.fmax.reduce(values, axis=None)
-    return (0.0, 0.0) if np.isnan(low) else (float(low), float(high))
-
-
 class BinaryUnits:
     """Bernoulli units; data in [0, 1] (values in between are read as probabilities)."""
 
     name = "binary"
     has_length = False
 
-    def check(self, values, modality):
-        low, high = _value_range(values)
+    def check(self, low, high, modality):
         if low < 0 or high > 1:
             raise ValueError(
                 f"Modality {modality!r} has binary visible units, which take values in [0, 1], "
@@ -78,7 +69,7 @@ class GaussianUnits:
     name = "gaussian"
     has_length = False
 
-    def check(self, values, modality):
+    def check(self, low, high, modality):
         pass
 
     def length(self, v):
@@ -108,8 +99,7 @@ class ReplicatedSoftmaxUnits:
     name = "replicated_softmax"
     has_length = True
 
-    def check(self, values, modality):
-        low, _ = _value_range(values)
+    def check(self, low, high, modality):
         if low < 0:
             raise ValueError(
                 f"Modality {modality!r} has replicated_softmax visible units, which model "

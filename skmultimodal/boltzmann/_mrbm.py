@@ -75,9 +75,9 @@ class _RBMModel:
     :meth:`copy`.
     """
 
-    def __init__(self, W, b, c, length_bias, columns, units, names, mean_length):
+    def __init__(self, W, b, c, length_bias, columns, units, mean_length):
         self.W, self.b, self.c, self.length_bias = W, b, c, length_bias
-        self.columns, self.units, self.names = columns, units, names
+        self.columns, self.units = columns, units
         self.mean_length = mean_length
         self.uses_length = any(u.has_length for u in units)
         self.groups = _unit_groups(columns, units)
@@ -85,7 +85,7 @@ class _RBMModel:
     def copy(self):
         return _RBMModel(
             self.W.copy(), self.b.copy(), self.c.copy(), self.length_bias.copy(),
-            self.columns, self.units, self.names, self.mean_length.copy(),
+            self.columns, self.units, self.mean_length.copy(),
         )
 
     @property
@@ -298,8 +298,7 @@ class _BaseMultimodalRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         return _RBMModel(
             self.components_, self.intercept_hidden_, self.intercept_visible_,
             self.hidden_length_bias_, [c for _, c in self.modalities_],
-            [VISIBLE_UNITS[u] for u in self.visible_units_],
-            [n for n, _ in self.modalities_], self.mean_length_,
+            [VISIBLE_UNITS[u] for u in self.visible_units_], self.mean_length_,
         )
 
     def _store(self, model):
@@ -338,8 +337,7 @@ class _BaseMultimodalRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
             W, np.zeros(self.n_components, dtype=dtype), c,
             np.zeros((n_modalities, self.n_components), dtype=dtype),
             [cols for _, cols in self.modalities_],
-            [VISIBLE_UNITS[u] for u in self.visible_units_],
-            [n for n, _ in self.modalities_], mean_length,
+            [VISIBLE_UNITS[u] for u in self.visible_units_], mean_length,
         )
         sample_rows = rng.permutation(X.shape[0])[:10000]
         for m, (name, cols) in enumerate(self.modalities_):
@@ -439,10 +437,8 @@ class _BaseMultimodalRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
                 for batch in gen_batches(n_samples, self.batch_size):
                     rows = order[batch]
                     v = _dense_rows(X, rows, model.dtype)
-                    self._batch_update(
-                        model, velocity, chains, v, missing[rows], state, workspace,
-                        self.n_iter_ + epoch,
-                    )
+                    self._batch_update(model, velocity, chains, v, missing[rows], state,
+                                       workspace)
             if not model.is_finite():
                 raise FloatingPointError(
                     f"{type(self).__name__} diverged: its parameters became NaN or infinite "
@@ -908,7 +904,7 @@ class MultimodalRBM(_BaseMultimodalRBM):
             )
         return workspace
 
-    def _batch_update(self, model, velocity, chains, v, missing, state, workspace, epoch):
+    def _batch_update(self, model, velocity, chains, v, missing, state, workspace):
         """One CD-k / PCD-k step of stochastic gradient ascent on the log-likelihood."""
         n_pos = v.shape[0]
         n_neg = n_pos if chains is None else chains["v"].shape[0]

@@ -33,8 +33,8 @@ def _digits_rbm(**params):
 
 def test_learns_a_joint_representation_that_survives_a_missing_half(digits):
     """Thresholds sit just below the worst of seeds 0-4 measured when this was written:
-    accuracy 0.907-0.917 with both halves, 0.630-0.672 with the right half missing (chance
-    0.1), imputation MSE 0.0635-0.0655 against 0.0801 for the training mean."""
+    accuracy 0.904-0.915 with both halves, 0.622-0.717 with the right half missing (chance
+    0.1), imputation MSE 0.0606-0.0653 against 0.0801 for the training mean."""
     X_train, X_test, y_train, y_test = digits
     rbm = _digits_rbm().fit(X_train)
     clf = LogisticRegression(max_iter=2000).fit(rbm.transform(X_train), y_train)
@@ -119,8 +119,8 @@ def test_rows_with_a_missing_modality_are_used_in_fit(digits):
     rbm = _digits_rbm(n_iter=4, n_mean_field=5).fit(X)
     assert np.isfinite(rbm.components_).all()
     clf = LogisticRegression(max_iter=2000).fit(rbm.transform(X_train), y_train)
-    # measured 0.657-0.700 over seeds 0-4 (chance 0.1)
-    assert clf.score(rbm.transform(X_test), y_test) > 0.63
+    # measured 0.639-0.713 over seeds 0-4 (chance 0.1)
+    assert clf.score(rbm.transform(X_test), y_test) > 0.62
 
     batch = X[:12]
     missing = np.isnan(batch[:, [0, 32]])

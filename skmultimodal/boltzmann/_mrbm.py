@@ -24,10 +24,16 @@ _CHUNK_ROWS = 2048
 _MONITOR_ROWS = 256
 
 
-def _dense_rows(X, rows, dtype):
-    """Rows of X as a new C-contiguous dense array (sparse rows densified here only)."""
+def _dense_rows(X, rows, dtype, out=None):
+    """Rows of X as a C-contiguous dense array (sparse rows densified here only).
+
+    With ``out`` (a buffer of at least ``len(rows)`` rows, of ``dtype``) dense rows are
+    gathered into it without allocating; the filled part is returned.
+    """
     if sp.issparse(X):
         return X[rows].toarray().astype(dtype, copy=False)
+    if out is not None and X.dtype == dtype:
+        return np.take(X, rows, axis=0, out=out[: len(rows)])
     return np.take(X, rows, axis=0).astype(dtype, copy=False)
 
 
@@ -429,6 +435,7 @@ class _BaseMultimodalRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         monitor = np.unique(np.linspace(0, X.shape[0] - 1, _MONITOR_ROWS).astype(np.intp))
         X_monitor, missing_monitor = _dense_rows(X, monitor, model.dtype), missing[monitor]
         n_samples = X.shape[0]
+        batch_buffer = np.empty((min(self.batch_size, n_samples), X.shape[1]), model.dtype)
         for epoch in range(n_epochs):
             tic = time.perf_counter()
             order = rng.permutation(n_samples)
@@ -436,7 +443,7 @@ class _BaseMultimodalRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
             with np.errstate(over="ignore", invalid="ignore"):
                 for batch in gen_batches(n_samples, self.batch_size):
                     rows = order[batch]
-                    v = _dense_rows(X, rows, model.dtype)
+                    v = _dense_rows(X, rows, model.dtype, out=batch_buffer)
                     self._batch_update(model, velocity, chains, v, missing[rows], state,
                                        workspace)
             if not model.is_finite():

@@ -76,6 +76,19 @@ def test_agrees_with_sklearn_on_well_conditioned_data():
         assert abs(np.corrcoef(Z2[:, j], ys[:, j])[0, 1]) > 1 - 1e-6
 
 
+def test_agrees_with_cca_zoo():
+    zoo = pytest.importorskip("cca_zoo.linear")
+    X, widths = _planted(n=2000, seed=3)
+    ours = CCA(n_components=3, modalities=widths).fit(X)
+    peer = zoo.CCA(n_components=3).fit([X[:, :8], X[:, 8:]])
+    for Z_ours, Z_peer in zip(ours.transform_views(X), peer.transform([X[:, :8], X[:, 8:]])):
+        for j in range(3):
+            assert abs(np.corrcoef(Z_ours[:, j], Z_peer[:, j])[0, 1]) > 1 - 1e-6
+    Z1, Z2 = peer.transform([X[:, :8], X[:, 8:]])
+    peer_rho = [np.corrcoef(Z1[:, j], Z2[:, j])[0, 1] for j in range(3)]
+    np.testing.assert_allclose(ours.canonical_correlations_, peer_rho, atol=1e-6)
+
+
 def test_recovers_planted_correlations():
     X, widths = _planted(n=25000, seed=1)
     cca = CCA(n_components=3, modalities=widths).fit(X[:20000])
@@ -116,10 +129,12 @@ def test_missing_views_average_the_available_variates():
 def test_maxvar_with_two_views_finds_the_canonical_directions():
     X, widths = _planted(n=1000)
     cca = CCA(n_components=3, modalities=widths).fit(X)
+    from skmultimodal.cross_decomposition._cca import _view_basis
+
     views = [X[:, :8], X[:, 8:]]
-    bases = [__import__("skmultimodal.cross_decomposition._cca", fromlist=["_"])
-             ._whitened_basis(v - v.mean(0), 0.0) for v in views]
-    maxvar = cca._fit_maxvar(bases, len(X))
+    bases = [_view_basis(v - v.mean(0), 0.0) for v in views]
+    whitened = [((v - v.mean(0)) @ V) * d for v, (V, d) in zip(views, bases)]
+    maxvar = cca._fit_maxvar(bases, whitened, len(X))
     for W_cca, W_maxvar, v in zip(cca.weights_, maxvar, views):
         for j in range(3):
             r = np.corrcoef((v - v.mean(0)) @ W_cca[:, j], (v - v.mean(0)) @ W_maxvar[:, j])

@@ -17,8 +17,8 @@ from .._modalities import validate_modal_data
 from .._utils import keep_state_on_error
 
 
-def _whitened_basis(Xc, reg):
-    """Thin SVD of a centred view and its regularised covariance on the data's span.
+def _view_basis(Xc, reg):
+    """Eigenbasis of a centred view's regularised covariance on the span of the data.
 
     The regularised covariance is ``C = X^T X / (n - 1) + reg I``. For ``"ledoit_wolf"`` the
     ridge is ``reg = alpha mu / (1 - alpha)``, with ``alpha`` the Ledoit-Wolf shrinkage
@@ -29,23 +29,34 @@ def _whitened_basis(Xc, reg):
     ``C^{-1/2}`` restricted to it is ``V diag(lam^{-1/2}) V^T``. Directions without data
     variance carry no correlation and are dropped.
 
+    The basis comes from the eigendecomposition of ``X^T X`` when there are more rows than
+    features (one matrix product and a small ``eigh``), else from the thin SVD of ``X`` (never
+    forming the large Gram matrix).
+
     Returns
     -------
-    U, s, V : the thin SVD ``Xc = U diag(s) V^T`` restricted to non-negligible ``s``.
-    inv_sqrt : ndarray
-        ``lam^{-1/2}`` for those directions.
+    V : ndarray of shape (n_features, rank)
+        Orthonormal basis of the view's span.
+    inv_sqrt : ndarray of shape (rank,)
+        ``lam^{-1/2}``.
     """
-    n = Xc.shape[0]
-    U, s, Vt = np.linalg.svd(Xc, full_matrices=False)
-    tolerance = s[0] * max(Xc.shape) * np.finfo(Xc.dtype).eps if s.size else 0.0
-    keep = s > tolerance
-    U, s, V = U[:, keep], s[keep], Vt[keep].T
-    variance = s**2 / (n - 1)
+    n, d = Xc.shape
+    eps = np.finfo(Xc.dtype).eps
+    if n > d:
+        scatter, V = np.linalg.eigh(Xc.T @ Xc)
+        scatter, V = scatter[::-1], V[:, ::-1]
+        # eigenvalues are accurate to about eps * largest; keep those clearly above it
+        keep = scatter > (scatter[0] * 10 * d * eps if scatter.size else 0.0)
+    else:
+        _, s, Vt = np.linalg.svd(Xc, full_matrices=False)
+        scatter, V = s**2, Vt.T
+        keep = s > (s[0] * max(n, d) * eps if s.size else 0.0)
+    scatter, V = scatter[keep], V[:, keep]
     if isinstance(reg, str):  # "ledoit_wolf"
         alpha = min(ledoit_wolf_shrinkage(Xc, assume_centered=True), 1 - 1e-12)
-        mu = np.sum(Xc**2) / (n * Xc.shape[1])
+        mu = np.sum(Xc**2) / (n * d)
         reg = alpha * mu / (1 - alpha)
-    return U, s, V, 1.0 / np.sqrt(variance + reg)
+    return V, 1.0 / np.sqrt(scatter / (n - 1) + reg)
 
 
 class CCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
@@ -175,50 +186,59 @@ class CCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         if len(self.modalities_) < 2:
             raise ValueError("CCA needs at least two views; got one modality.")
         complete = ~missing.any(axis=1)
-        X = X[complete]
+        if not complete.all():
+            X = X[complete]
         if X.shape[0] < 2:
             raise ValueError(f"CCA needs at least 2 rows with every view present, got "
                              f"{X.shape[0]}.")
         views = [X[:, cols] for _, cols in self.modalities_]
         self.means_ = [v.mean(axis=0) for v in views]
-        bases = [_whitened_basis(v - m, r) for v, m, r in zip(views, self.means_, self._regs())]
-        for (name, _), (_, s, _, _) in zip(self.modalities_, bases):
-            if s.size == 0:
+        centred = [v - m for v, m in zip(views, self.means_)]
+        bases = [_view_basis(v, r) for v, r in zip(centred, self._regs())]
+        for (name, _), (V, _) in zip(self.modalities_, bases):
+            if V.shape[1] == 0:
                 raise ValueError(f"View {name!r} is constant: it has no variance to correlate.")
-            if self.n_components > s.size:
+            if self.n_components > V.shape[1]:
                 raise ValueError(
-                    f"n_components={self.n_components} exceeds the rank {s.size} of view "
-                    f"{name!r} on the complete training rows; choose at most {s.size}."
+                    f"n_components={self.n_components} exceeds the rank {V.shape[1]} of view "
+                    f"{name!r} on the complete training rows; choose at most {V.shape[1]}."
                 )
         if len(views) == 2:
-            self.weights_, rho = self._fit_two(bases, X.shape[0])
+            self.weights_, rho = self._fit_two(bases, centred, X.shape[0])
         else:
-            self.weights_ = self._fit_maxvar(bases, X.shape[0])
-            rho = None
-        if rho is None:
-            rho = self._mean_correlations([(v - m) @ W for v, m, W in
-                                           zip(views, self.means_, self.weights_)])
+            # each view's data in its own eigenbasis, scaled to unit regularised variance
+            whitened = [(v @ V) * d for v, (V, d) in zip(centred, bases)]
+            self.weights_ = self._fit_maxvar(bases, whitened, X.shape[0])
+            rho = self._mean_correlations([v @ W for v, W in zip(centred, self.weights_)])
         self.canonical_correlations_ = rho
         return self
 
-    def _fit_two(self, bases, n):
-        (U1, s1, V1, d1), (U2, s2, V2, d2) = bases
-        core = (d1 * s1)[:, None] * (U1.T @ U2) * (s2 * d2)[None, :] / (n - 1)
-        P, rho, Qt = np.linalg.svd(core, full_matrices=False)
+    def _fit_two(self, bases, centred, n):
+        """SVD of T = S11^{-1/2} S12 S22^{-1/2}, expressed in the views' eigenbases."""
+        (V1, d1), (V2, d2) = bases
+        X1, X2 = centred
+        if n > max(X1.shape[1], X2.shape[1]):
+            cross = V1.T @ (X1.T @ X2) @ V2  # through the small cross-product matrix
+        else:
+            cross = (X1 @ V1).T @ (X2 @ V2)  # through the data, never a large d1 x d2
+        P, rho, Qt = np.linalg.svd(d1[:, None] * cross * d2[None, :] / (n - 1),
+                                   full_matrices=False)
         k = self.n_components
-        W1 = V1 @ (d1[:, None] * P[:, :k])
-        W2 = V2 @ (d2[:, None] * Qt[:k].T)
-        return [W1, W2], np.minimum(rho[:k], 1.0)
+        return [V1 @ (d1[:, None] * P[:, :k]), V2 @ (d2[:, None] * Qt[:k].T)], \
+            np.minimum(rho[:k], 1.0)
 
-    def _fit_maxvar(self, bases, n):
-        # sum_m P_m = A A^T with A = [U_m diag(sqrt(s_m^2 lam_m^-1 / (n - 1)))]_m
-        A = np.hstack([U * (s * d / np.sqrt(n - 1))[None, :] for U, s, _, d in bases])
+    def _fit_maxvar(self, bases, whitened, n):
+        """MAXVAR: G = top left singular vectors of [Z_1, ..., Z_M] / sqrt(n - 1), whose
+        outer product is the sum of the views' regularised projections; W_m = C_m^{-1} X_m^T G
+        / (n - 1), scaled to unit variance."""
+        A = np.hstack(whitened) / np.sqrt(n - 1)
         G = np.linalg.svd(A, full_matrices=False)[0][:, : self.n_components]
-        # W_m = C_m^{-1} X_m^T G / (n - 1) restricted to the view's span
-        weights = [V @ ((d**2 * s / (n - 1))[:, None] * (U.T @ G)) for U, s, V, d in bases]
-        # scale each component to unit variance on the training data
-        return [W / np.maximum(np.std(U * s @ (V.T @ W), axis=0, ddof=1), 1e-300)
-                for W, (U, s, V, _) in zip(weights, bases)]
+        weights = []
+        for (V, d), Z in zip(bases, whitened):
+            W = V @ (d[:, None] * (Z.T @ G)) / (n - 1)
+            scale = np.std(Z @ (Z.T @ G) / (n - 1), axis=0, ddof=1)
+            weights.append(W / np.maximum(scale, np.finfo(float).tiny))
+        return weights
 
     @staticmethod
     def _mean_correlations(variates):

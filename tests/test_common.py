@@ -2,7 +2,7 @@
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skmultimodal import CCA, ModalityImputer, MultimodalRBM
+from skmultimodal import CCA, KCCA, ModalityImputer, MultimodalRBM
 
 
 def _estimators():
@@ -12,6 +12,8 @@ def _estimators():
         ModalityImputer(MultimodalRBM(n_components=8, n_iter=3, random_state=0)),
         CCA(n_components=1),
         CCA(n_components=1, reg="ledoit_wolf"),
+        KCCA(n_components=1),
+        KCCA(n_components=1, approximation="nystroem", n_approx_components=10, random_state=0),
     ]
 
 

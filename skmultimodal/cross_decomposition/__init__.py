@@ -1,5 +1,6 @@
 """Coordinated representations: canonical correlation analysis and its relatives."""
 
 from ._cca import CCA
+from ._kcca import KCCA
 
-__all__ = ["CCA"]
+__all__ = ["CCA", "KCCA"]

@@ -160,6 +160,17 @@ def resolve_modalities(modalities, n_features, feature_names_in=None):
     return resolved
 
 
+def per_modality(value, name, n_modalities):
+    """A parameter given once for all modalities or as a list with one entry per modality."""
+    values = list(value) if isinstance(value, (list, tuple)) else [value] * n_modalities
+    if len(values) != n_modalities:
+        raise ValueError(
+            f"{name} lists {len(values)} entries but there are {n_modalities} modalities; "
+            "give one per modality or a single value for all."
+        )
+    return values
+
+
 def modality_widths(resolved):
     """Number of columns of each modality of a resolved specification."""
     return [

@@ -174,7 +174,7 @@ def test_grid_search_pipeline_and_pickle():
                     np.hstack([X[:, :8], np.ones((len(X), 6))])), "View 'm1' is constant"),
         (lambda X: (CCA(n_components=1, modalities=[8, 6]),
                     np.where(np.arange(14) == 9, np.nan, X)), "'m1' is partly NaN"),
-        (lambda X: (CCA(n_components=1, modalities=[8, 6], reg=[0.1]), X), "reg lists 1"),
+        (lambda X: (CCA(n_components=1, modalities=[8, 6], reg=[0.1]), X), "reg lists 1 entries but there are 2 modalities"),
     ],
 )
 def test_bad_input(make, match):

@@ -69,7 +69,7 @@ def test_missing_views_grid_search_and_pickle():
 def test_per_view_kernels_and_errors():
     X = _nonlinear(100)
     KCCA(n_components=1, kernel=["linear", "rbf"], kernel_params=[None, {"gamma": 0.5}]).fit(X)
-    with pytest.raises(ValueError, match="kernel lists 3 entries but there are 2 views"):
+    with pytest.raises(ValueError, match="kernel lists 3 entries but there are 2 modalities"):
         KCCA(kernel=["rbf"] * 3).fit(X)
     with pytest.raises(ValueError, match="at least two views"):
         KCCA(modalities=[6]).fit(X)

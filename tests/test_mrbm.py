@@ -268,7 +268,7 @@ def test_negative_count_for_replicated_softmax():
 
 
 def test_visible_units_per_modality_must_match():
-    with pytest.raises(ValueError, match="lists 3 unit types but there are 2 modalities"):
+    with pytest.raises(ValueError, match="visible_units lists 3 entries but there are 2 modalities"):
         MultimodalRBM(visible_units=["binary"] * 3).fit(np.zeros((5, 4)))
     with pytest.raises(ValueError, match="Unknown visible_units 'poisson' for modality 'm1'"):
         MultimodalRBM(visible_units=["binary", "poisson"]).fit(np.zeros((5, 4)))

@@ -15,7 +15,7 @@ from sklearn.utils import gen_batches
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from .._modalities import validate_modal_data
+from .._modalities import per_modality, validate_modal_data
 from .._utils import as_generator, keep_state_on_error
 from . import _kernels
 from ._units import VISIBLE_UNITS
@@ -280,17 +280,8 @@ class _BaseMultimodalRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         return X, missing
 
     def _resolve_visible_units(self):
-        n_modalities = len(self.modalities_)
-        if isinstance(self.visible_units, str):
-            return [self.visible_units] * n_modalities
-        units = list(self.visible_units)
-        if len(units) != n_modalities:
-            raise ValueError(
-                f"visible_units lists {len(units)} unit types but there are {n_modalities} "
-                f"modalities ({[n for n, _ in self.modalities_]}). Give one per modality or a "
-                "single string for all."
-            )
-        for name, u in zip((n for n, _ in self.modalities_), units):
+        units = per_modality(self.visible_units, "visible_units", len(self.modalities_))
+        for (name, _), u in zip(self.modalities_, units):
             if u not in VISIBLE_UNITS:
                 raise ValueError(
                     f"Unknown visible_units {u!r} for modality {name!r}; choose from "

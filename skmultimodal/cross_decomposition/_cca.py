@@ -13,7 +13,7 @@ from sklearn.covariance import ledoit_wolf_shrinkage
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from .._modalities import validate_modal_data
+from .._modalities import per_modality, validate_modal_data
 from .._utils import keep_state_on_error
 
 
@@ -153,10 +153,7 @@ class CCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         return self.n_components
 
     def _regs(self):
-        n_views = len(self.modalities_)
-        regs = list(self.reg) if isinstance(self.reg, (list, tuple)) else [self.reg] * n_views
-        if len(regs) != n_views:
-            raise ValueError(f"reg lists {len(regs)} values but there are {n_views} views.")
+        regs = per_modality(self.reg, "reg", len(self.modalities_))
         for r in regs:
             if not (r == "ledoit_wolf" or (isinstance(r, Real) and r >= 0)):
                 raise ValueError(f"Each reg must be a non-negative float or 'ledoit_wolf', "

@@ -15,7 +15,7 @@ from sklearn.preprocessing import KernelCenterer
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from .._modalities import validate_modal_data
+from .._modalities import per_modality, validate_modal_data
 from .._utils import keep_state_on_error
 from ._cca import CCA
 
@@ -145,13 +145,6 @@ class KCCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     def _n_features_out(self):
         return self.n_components
 
-    def _per_view(self, value, name, n_views):
-        values = list(value) if isinstance(value, (list, tuple)) else [value] * n_views
-        if len(values) != n_views:
-            raise ValueError(f"{name} lists {len(values)} entries but there are {n_views} "
-                             "views; give one per view or a single value.")
-        return values
-
     def _feature_map(self, kernel, params):
         if self.approximation == "nystroem":
             return Nystroem(kernel=kernel, kernel_params=params or None,
@@ -184,8 +177,8 @@ class KCCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         X = X[~missing.any(axis=1)]
         if X.shape[0] < 2:
             raise ValueError("KCCA needs at least 2 rows with every view present.")
-        kernels = self._per_view(self.kernel, "kernel", n_views)
-        params = self._per_view(self.kernel_params, "kernel_params", n_views)
+        kernels = per_modality(self.kernel, "kernel", n_views)
+        params = per_modality(self.kernel_params, "kernel_params", n_views)
         self.feature_maps_ = [self._feature_map(k, p) for k, p in zip(kernels, params)]
         features = [f.fit_transform(X[:, cols])
                     for f, (_, cols) in zip(self.feature_maps_, self.modalities_)]

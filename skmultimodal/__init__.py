@@ -6,13 +6,14 @@ naming the column blocks, and a missing modality written as its whole block set 
 
 from ._modalities import split_modalities, stack_modalities
 from .boltzmann import MultimodalRBM
-from .cross_decomposition import CCA, KCCA
+from .cross_decomposition import CCA, KCCA, DeepCCA
 from .impute import ModalityImputer
 
 __version__ = "0.1.0.dev0"
 
 __all__ = [
     "CCA",
+    "DeepCCA",
     "KCCA",
     "ModalityImputer",
     "MultimodalRBM",

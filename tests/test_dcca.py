@@ -97,3 +97,39 @@ def test_missing_views_pickle_and_errors():
         DeepCCA(modalities=[2, 2, 2]).fit(X)
     with pytest.raises(ValueError, match="output_dim=1 is smaller than n_components=2"):
         DeepCCA(n_components=2, output_dim=1).fit(X)
+
+
+def test_autoencoder_gradient_and_pretraining():
+    from skmultimodal.cross_decomposition._dcca import _MLP, _pretrain, autoencoder_loss
+
+    rng = np.random.default_rng(0)
+    A = rng.normal(size=(12, 4))
+    noisy = A * (rng.random(A.shape) > 0.2)
+    theta = rng.normal(size=4 * 3 + 3 + 4)
+    _, grad = autoencoder_loss(theta, A, noisy, "tanh")
+    eps = 1e-6
+    for i in range(theta.size):
+        up, down = theta.copy(), theta.copy()
+        up[i] += eps
+        down[i] -= eps
+        numeric = (autoencoder_loss(up, A, noisy, "tanh")[0]
+                   - autoencoder_loss(down, A, noisy, "tanh")[0]) / (2 * eps)
+        assert numeric == pytest.approx(grad[i], abs=1e-7)
+    # pretraining the first layer lowers its reconstruction error from the random start
+    X = _nonlinear(300)[:, :3]
+    net = _MLP([3, 8, 1], "tanh")
+    start = net.init(np.random.default_rng(0))
+    trained = _pretrain(net, start, X, 0.0, 100, np.random.default_rng(0))
+
+    def error(t):
+        """Reconstruction error of the first layer with its best decoder bias."""
+        W, c = net.unpack(t)[0]
+        residual = X - np.tanh(X @ W + c) @ W.T
+        return 0.5 * np.mean(np.sum((residual - residual.mean(axis=0)) ** 2, axis=1))
+
+    assert error(trained) < 0.5 * error(start)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est = DeepCCA(n_components=1, hidden_layer_sizes=(16,), pretrain_iter=50,
+                      random_state=0).fit(_nonlinear(700))
+    assert est.score(_nonlinear(300, seed=1)) > 0.9

@@ -66,9 +66,15 @@ def test_missing_views_grid_search_and_pickle():
                                   kcca.transform(X))
 
 
-def test_per_view_kernels_and_errors():
+def test_per_view_kernels_callables_and_errors():
     X = _nonlinear(100)
     KCCA(n_components=1, kernel=["linear", "rbf"], kernel_params=[None, {"gamma": 0.5}]).fit(X)
+    # a callable takes two rows, as in sklearn.metrics.pairwise.pairwise_kernels
+    as_callable = KCCA(n_components=1, kernel=lambda a, b: np.exp(-0.5 * np.sum((a - b) ** 2)),
+                       reg=1e-2).fit(X)
+    as_string = KCCA(n_components=1, kernel_params={"gamma": 0.5}, reg=1e-2).fit(X)
+    np.testing.assert_allclose(as_callable.canonical_correlations_,
+                               as_string.canonical_correlations_, rtol=1e-10)
     with pytest.raises(ValueError, match="kernel lists 3 entries but there are 2 modalities"):
         KCCA(kernel=["rbf"] * 3).fit(X)
     with pytest.raises(ValueError, match="at least two views"):

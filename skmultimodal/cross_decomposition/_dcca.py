@@ -118,6 +118,46 @@ class _MLP:
         return np.concatenate([np.concatenate([gW.ravel(), gc]) for gW, gc in grads[::-1]])
 
 
+def autoencoder_loss(theta, A, A_noisy, activation):
+    """Squared reconstruction error of a tied-weight autoencoder layer, and its gradient.
+
+    ``H = f(A_noisy W + c)``, ``R = H W^T + b``, loss ``||R - A||^2 / (2 n)``; ``theta`` packs
+    ``W`` (d x k), ``c`` (k) and ``b`` (d).
+    """
+    n, d = A.shape
+    k = (theta.size - d) // (d + 1)
+    W = theta[: d * k].reshape(d, k)
+    c, b = theta[d * k: d * k + k], theta[d * k + k:]
+    f, df = _ACTIVATIONS[activation]
+    H = f(A_noisy @ W + c)
+    E = (H @ W.T + b - A) / n
+    dZ = (E @ W) * df(H)
+    gW = A_noisy.T @ dZ + E.T @ H
+    return 0.5 * n * np.sum(E**2), np.concatenate([gW.ravel(), dZ.sum(axis=0), E.sum(axis=0)])
+
+
+def _pretrain(net, theta, X, noise, n_iter, rng):
+    """Greedy layerwise denoising-autoencoder pretraining of a network's hidden layers.
+
+    Each hidden layer in turn learns to reconstruct its (clean) input from a copy with a
+    fraction ``noise`` of the entries set to zero; its encoder becomes the layer's initial
+    weights. The linear top layer keeps its random initialisation.
+    """
+    theta = theta.copy()
+    A, start = X, 0
+    f = _ACTIVATIONS[net.activation][0]
+    for a, k in net.shapes[:-1]:
+        noisy = A * (rng.random(A.shape) >= noise)
+        init = np.concatenate([theta[start:start + a * k], np.zeros(k + a)])
+        result = minimize(autoencoder_loss, init, args=(A, noisy, net.activation), jac=True,
+                          method="L-BFGS-B", options={"maxiter": n_iter})
+        theta[start:start + a * k + k] = result.x[: a * k + k]
+        W, c = result.x[: a * k].reshape(a, k), result.x[a * k: a * k + k]
+        A = f(A @ W + c)
+        start += a * k + k
+    return theta
+
+
 class DeepCCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     """Deep CCA: one neural network per view, trained to maximise their outputs' correlation.
 
@@ -159,6 +199,11 @@ class DeepCCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         Adam step size.
     tol : float, default=1e-7
         L-BFGS tolerance on the relative change of the objective.
+    pretrain_iter : int, default=0
+        L-BFGS iterations of the denoising-autoencoder pretraining of each hidden layer;
+        0 turns pretraining off.
+    pretrain_noise : float, default=0.2
+        Fraction of a pretrained layer's inputs set to zero (masking noise).
     random_state : int, RandomState instance or None, default=None
         Seed of the weight initialisation and of Adam's shuffling.
     verbose : int, default=0
@@ -218,6 +263,8 @@ class DeepCCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         "batch_size": [Interval(Integral, 2, None, closed="left")],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
         "tol": [Interval(Real, 0, None, closed="left")],
+        "pretrain_iter": [Interval(Integral, 0, None, closed="left")],
+        "pretrain_noise": [Interval(Real, 0, 1, closed="left")],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
     }
@@ -225,7 +272,8 @@ class DeepCCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     def __init__(self, n_components=2, *, modalities=None, hidden_layer_sizes=(64,),
                  output_dim=None, activation="tanh", objective="trace", reg=1e-3, alpha=1e-4,
                  solver="lbfgs", max_iter=200, batch_size=500, learning_rate_init=1e-3,
-                 tol=1e-7, random_state=None, verbose=0):
+                 tol=1e-7, pretrain_iter=0, pretrain_noise=0.2, random_state=None,
+                 verbose=0):
         self.n_components = n_components
         self.modalities = modalities
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -239,6 +287,8 @@ class DeepCCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         self.batch_size = batch_size
         self.learning_rate_init = learning_rate_init
         self.tol = tol
+        self.pretrain_iter = pretrain_iter
+        self.pretrain_noise = pretrain_noise
         self.random_state = random_state
         self.verbose = verbose
 
@@ -308,7 +358,11 @@ class DeepCCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         views = [(v - m) / s for v, m, s in zip(views, self.input_means_, self.input_scales_)]
         nets = self._build()
         rng = as_generator(self.random_state)
-        theta = np.concatenate([net.init(rng) for net in nets])
+        thetas = [net.init(rng) for net in nets]
+        if self.pretrain_iter:
+            thetas = [_pretrain(net, t, v, self.pretrain_noise, self.pretrain_iter, rng)
+                      for net, t, v in zip(nets, thetas, views)]
+        theta = np.concatenate(thetas)
         self.loss_curve_ = []
         if self.solver == "lbfgs":
             theta = self._fit_lbfgs(theta, nets, views)

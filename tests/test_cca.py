@@ -195,3 +195,15 @@ def test_fit_transform_matches_fit_then_transform_on_data_frames():
     np.testing.assert_allclose(out.to_numpy(), cca.transform(df).to_numpy())
     np.testing.assert_allclose(out.to_numpy(),
                                CCA(n_components=2, modalities=widths).fit(X).transform(X))
+
+
+def test_constant_and_collinear_columns_change_nothing():
+    X, widths = _planted(n=500)
+    A, B = X[:, :8], X[:, 8:]
+    padded = np.hstack([A, np.ones((500, 1)), A[:, :1] * 2.0, B])
+    plain = CCA(n_components=3, modalities=widths).fit(X)
+    extra = CCA(n_components=3, modalities=[10, 6]).fit(padded)
+    np.testing.assert_allclose(extra.canonical_correlations_, plain.canonical_correlations_,
+                               rtol=1e-8)
+    np.testing.assert_allclose(np.abs(extra.transform(padded)), np.abs(plain.transform(X)),
+                               rtol=1e-6, atol=1e-8)

@@ -329,3 +329,75 @@ class CCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = True
         return tags
+
+
+class _FeatureCCAMixin:
+    """Inference of estimators that map each view to features and relate them by a CCA.
+
+    The estimator defines ``_features(X, missing)`` (the views' features side by side, NaN
+    blocks where a view is missing) and fits a linear :class:`CCA` ``cca_`` on the training
+    features; this mixin provides ``transform``, ``transform_views`` and ``score`` from them.
+    """
+
+    @property
+    def _n_features_out(self):
+        return self.n_components
+
+    def _validated_features(self, X, allow_all_missing=False):
+        check_is_fitted(self)
+        X, missing, _ = validate_modal_data(self, X, reset=False, accept_sparse=False,
+                                            dtype=np.float64,
+                                            allow_all_missing=allow_all_missing)
+        return self._features(X, missing)
+
+    def transform(self, X):
+        """Map each row into the shared space: the mean of its available views' variates.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data; a missing view is a whole NaN block. Rows need at least one view.
+
+        Returns
+        -------
+        Z : ndarray of shape (n_samples, n_components)
+            Shared representation.
+        """
+        return self.cca_.transform(self._validated_features(X))
+
+    def transform_views(self, X):
+        """Canonical variates of each view; NaN rows where the view is missing.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data with missing views as whole NaN blocks.
+
+        Returns
+        -------
+        variates : list of ndarray of shape (n_samples, n_components)
+            One array per view.
+        """
+        return self.cca_.transform_views(self._validated_features(X, allow_all_missing=True))
+
+    def score(self, X, y=None):
+        """Mean canonical correlation of the first ``n_components`` components on X.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Held-out data; rows with every view present are used.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        score : float
+            Mean correlation, higher is better (tunes hyper-parameters without labels).
+        """
+        return self.cca_.score(self._validated_features(X, allow_all_missing=True))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        return tags

@@ -14,11 +14,10 @@ from sklearn.base import (
 )
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted
 
 from .._modalities import modality_widths, per_modality, validate_modal_data
 from .._utils import as_generator, keep_state_on_error
-from ._cca import CCA
+from ._cca import CCA, _FeatureCCAMixin
 
 _ACTIVATIONS = {
     "tanh": (np.tanh, lambda a: 1.0 - a**2),
@@ -158,7 +157,8 @@ def _pretrain(net, theta, X, noise, n_iter, rng):
     return theta
 
 
-class DeepCCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+class DeepCCA(_FeatureCCAMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin,
+              BaseEstimator):
     """Deep CCA: one neural network per view, trained to maximise their outputs' correlation.
 
     Each view goes through its own fully connected network (``hidden_layer_sizes``,
@@ -292,10 +292,6 @@ class DeepCCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         self.random_state = random_state
         self.verbose = verbose
 
-    @property
-    def _n_features_out(self):
-        return self.n_components
-
     def _build(self):
         """The two networks' structures (their weights live in ``networks_``)."""
         hidden = self.hidden_layer_sizes
@@ -420,7 +416,8 @@ class DeepCCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         self.n_iter_ = self.max_iter
         return theta
 
-    def _outputs(self, X, missing):
+    def _features(self, X, missing):
+        """The networks' outputs side by side; NaN blocks where a view is missing."""
         blocks = []
         for m, ((_, cols), net, theta, mean, scale) in enumerate(zip(
                 self.modalities_, self._build(), self.networks_, self.input_means_,
@@ -431,62 +428,3 @@ class DeepCCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
                 block[present] = net.forward(theta, (X[present][:, cols] - mean) / scale)[-1]
             blocks.append(block)
         return np.hstack(blocks)
-
-    def _validated_outputs(self, X, allow_all_missing=False):
-        check_is_fitted(self)
-        X, missing, _ = validate_modal_data(self, X, reset=False, accept_sparse=False,
-                                            dtype=np.float64,
-                                            allow_all_missing=allow_all_missing)
-        return self._outputs(X, missing)
-
-    def transform(self, X):
-        """Map each row into the shared space: the mean of its available views' variates.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Data; a missing view is a whole NaN block. Rows need at least one view.
-
-        Returns
-        -------
-        Z : ndarray of shape (n_samples, n_components)
-            Shared representation.
-        """
-        return self.cca_.transform(self._validated_outputs(X))
-
-    def transform_views(self, X):
-        """Canonical variates of each view; NaN rows where the view is missing.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Data with missing views as whole NaN blocks.
-
-        Returns
-        -------
-        variates : list of ndarray of shape (n_samples, n_components)
-            One array per view.
-        """
-        return self.cca_.transform_views(self._validated_outputs(X, allow_all_missing=True))
-
-    def score(self, X, y=None):
-        """Mean canonical correlation of the first ``n_components`` components on X.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Held-out data; rows with both views present are used.
-        y : None
-            Ignored.
-
-        Returns
-        -------
-        score : float
-            Mean correlation, higher is better.
-        """
-        return self.cca_.score(self._validated_outputs(X, allow_all_missing=True))
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = True
-        return tags

@@ -13,11 +13,10 @@ from sklearn.kernel_approximation import Nystroem
 from sklearn.metrics.pairwise import PAIRWISE_KERNEL_FUNCTIONS, pairwise_kernels
 from sklearn.preprocessing import KernelCenterer
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted
 
 from .._modalities import per_modality, validate_modal_data
 from .._utils import keep_state_on_error
-from ._cca import CCA
+from ._cca import CCA, _FeatureCCAMixin
 
 
 class _ExactKernelFeatures:
@@ -45,7 +44,7 @@ class _ExactKernelFeatures:
         return self.centerer_.transform(K) @ self.projection_
 
 
-class KCCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+class KCCA(_FeatureCCAMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     """Kernel canonical correlation analysis (seed 004), exact or with Nystroem features.
 
     Each view is mapped into the feature space of its kernel and the views' features are
@@ -141,10 +140,6 @@ class KCCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         self.n_approx_components = n_approx_components
         self.random_state = random_state
 
-    @property
-    def _n_features_out(self):
-        return self.n_components
-
     def _feature_map(self, kernel, params):
         if self.approximation == "nystroem":
             return Nystroem(kernel=kernel, kernel_params=params or None,
@@ -197,62 +192,3 @@ class KCCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
                 block[present] = f.transform(X[present][:, cols])
             blocks.append(block)
         return np.hstack(blocks)
-
-    def _validated_features(self, X, allow_all_missing=False):
-        check_is_fitted(self)
-        X, missing, _ = validate_modal_data(self, X, reset=False, accept_sparse=False,
-                                            dtype=np.float64,
-                                            allow_all_missing=allow_all_missing)
-        return self._features(X, missing)
-
-    def transform(self, X):
-        """Map each row into the shared space: the mean of its available views' variates.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Data; a missing view is a whole NaN block. Rows need at least one view.
-
-        Returns
-        -------
-        Z : ndarray of shape (n_samples, n_components)
-            Shared representation.
-        """
-        return self.cca_.transform(self._validated_features(X))
-
-    def transform_views(self, X):
-        """Canonical variates of each view; NaN rows where the view is missing.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Data with missing views as whole NaN blocks.
-
-        Returns
-        -------
-        variates : list of ndarray of shape (n_samples, n_components)
-            One array per view.
-        """
-        return self.cca_.transform_views(self._validated_features(X, allow_all_missing=True))
-
-    def score(self, X, y=None):
-        """Mean canonical correlation of the first ``n_components`` components on X.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Held-out data; rows with every view present are used.
-        y : None
-            Ignored.
-
-        Returns
-        -------
-        score : float
-            Mean correlation (higher is better; tunes kernel width and ``reg`` without labels).
-        """
-        return self.cca_.score(self._validated_features(X, allow_all_missing=True))
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = True
-        return tags

@@ -121,9 +121,14 @@ def test_missing_views_average_the_available_variates():
     np.testing.assert_allclose(Z[:10], Z1[:10])
     np.testing.assert_allclose(Z[10:20], Z2[10:20])
     # rows with a missing view are not used to fit
-    np.testing.assert_allclose(
-        CCA(n_components=2, modalities=widths).fit(X_missing).weights_[0],
-        CCA(n_components=2, modalities=widths).fit(X[20:]).weights_[0])
+    with_missing = CCA(n_components=2, modalities=widths).fit(X_missing)
+    complete_only = CCA(n_components=2, modalities=widths).fit(X[20:])
+    np.testing.assert_allclose(with_missing.weights_[0], complete_only.weights_[0])
+    np.testing.assert_allclose(with_missing.canonical_correlations_,
+                               complete_only.canonical_correlations_)
+    # and a plain list of lists is accepted
+    np.testing.assert_allclose(CCA(n_components=2, modalities=widths).fit(X.tolist())
+                               .canonical_correlations_, cca.canonical_correlations_)
 
 
 def test_maxvar_with_two_views_finds_the_canonical_directions():

@@ -17,6 +17,32 @@ from .._modalities import per_modality, validate_modal_data
 from .._utils import keep_state_on_error
 
 
+def complete_views(estimator, X, *, max_views=None, min_rows=2):
+    """Validate training data of a coordinated model and return its views' complete rows.
+
+    Resolves ``modalities`` (stored as ``modalities_``), checks the number of views, and keeps
+    the rows with every view present (rows with a missing view cannot be paired).
+
+    Returns
+    -------
+    views : list of ndarray
+        Each view's columns on the complete rows, float64.
+    """
+    X, missing, _ = validate_modal_data(estimator, X, reset=True, accept_sparse=False,
+                                        dtype=np.float64)
+    name, n_views = type(estimator).__name__, len(estimator.modalities_)
+    if n_views < 2 or (max_views is not None and n_views > max_views):
+        wanted = "exactly two" if max_views == 2 else "at least two"
+        raise ValueError(f"{name} needs {wanted} views; got {n_views}.")
+    complete = ~missing.any(axis=1)
+    if not complete.all():
+        X = X[complete]
+    if X.shape[0] < min_rows:
+        raise ValueError(f"{name} needs at least {min_rows} rows with every view present, "
+                         f"got {X.shape[0]}.")
+    return [X[:, cols] for _, cols in estimator.modalities_]
+
+
 def _view_basis(Xc, reg):
     """Eigenbasis of a centred view's regularised covariance on the span of the data.
 
@@ -178,17 +204,7 @@ class CCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         self : object
             The fitted estimator.
         """
-        X, missing, _ = validate_modal_data(self, X, reset=True, accept_sparse=False,
-                                              dtype=np.float64)
-        if len(self.modalities_) < 2:
-            raise ValueError("CCA needs at least two views; got one modality.")
-        complete = ~missing.any(axis=1)
-        if not complete.all():
-            X = X[complete]
-        if X.shape[0] < 2:
-            raise ValueError(f"CCA needs at least 2 rows with every view present, got "
-                             f"{X.shape[0]}.")
-        views = [X[:, cols] for _, cols in self.modalities_]
+        views = complete_views(self, X)
         self.means_ = [v.mean(axis=0) for v in views]
         centred = [v - m for v, m in zip(views, self.means_)]
         bases = [_view_basis(v, r) for v, r in zip(centred, self._regs())]
@@ -200,12 +216,13 @@ class CCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
                     f"n_components={self.n_components} exceeds the rank {V.shape[1]} of view "
                     f"{name!r} on the complete training rows; choose at most {V.shape[1]}."
                 )
+        n = views[0].shape[0]
         if len(views) == 2:
-            self.weights_, rho = self._fit_two(bases, centred, X.shape[0])
+            self.weights_, rho = self._fit_two(bases, centred, n)
         else:
             # each view's data in its own eigenbasis, scaled to unit regularised variance
             whitened = [(v @ V) * d for v, (V, d) in zip(centred, bases)]
-            self.weights_ = self._fit_maxvar(bases, whitened, X.shape[0])
+            self.weights_ = self._fit_maxvar(bases, whitened, n)
             rho = self._mean_correlations([v @ W for v, W in zip(centred, self.weights_)])
         self.canonical_correlations_ = rho
         return self

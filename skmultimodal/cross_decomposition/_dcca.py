@@ -15,9 +15,9 @@ from sklearn.base import (
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from .._modalities import modality_widths, per_modality, validate_modal_data
+from .._modalities import modality_widths, per_modality
 from .._utils import as_generator, keep_state_on_error
-from ._cca import CCA, _FeatureCCAMixin
+from ._cca import CCA, _FeatureCCAMixin, complete_views
 
 _ACTIVATIONS = {
     "tanh": (np.tanh, lambda a: 1.0 - a**2),
@@ -341,14 +341,7 @@ class DeepCCA(_FeatureCCAMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixi
         self : object
             The fitted estimator.
         """
-        X, missing, _ = validate_modal_data(self, X, reset=True, accept_sparse=False,
-                                            dtype=np.float64)
-        if len(self.modalities_) != 2:
-            raise ValueError(f"DeepCCA needs exactly two views; got {len(self.modalities_)}.")
-        X = X[~missing.any(axis=1)]
-        if X.shape[0] < 3:
-            raise ValueError("DeepCCA needs at least 3 rows with both views present.")
-        views = [X[:, cols] for _, cols in self.modalities_]
+        views = complete_views(self, X, max_views=2, min_rows=3)
         self.input_means_ = [v.mean(axis=0) for v in views]
         self.input_scales_ = [np.where(v.std(axis=0) > 0, v.std(axis=0), 1.0) for v in views]
         views = [(v - m) / s for v, m, s in zip(views, self.input_means_, self.input_scales_)]

@@ -14,9 +14,9 @@ from sklearn.metrics.pairwise import PAIRWISE_KERNEL_FUNCTIONS, pairwise_kernels
 from sklearn.preprocessing import KernelCenterer
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from .._modalities import per_modality, validate_modal_data
+from .._modalities import per_modality
 from .._utils import keep_state_on_error
-from ._cca import CCA, _FeatureCCAMixin
+from ._cca import CCA, _FeatureCCAMixin, complete_views
 
 
 class _ExactKernelFeatures:
@@ -164,19 +164,12 @@ class KCCA(_FeatureCCAMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         self : object
             The fitted estimator.
         """
-        X, missing, _ = validate_modal_data(self, X, reset=True, accept_sparse=False,
-                                            dtype=np.float64)
-        n_views = len(self.modalities_)
-        if n_views < 2:
-            raise ValueError("KCCA needs at least two views; got one modality.")
-        X = X[~missing.any(axis=1)]
-        if X.shape[0] < 2:
-            raise ValueError("KCCA needs at least 2 rows with every view present.")
+        views = complete_views(self, X)
+        n_views = len(views)
         kernels = per_modality(self.kernel, "kernel", n_views)
         params = per_modality(self.kernel_params, "kernel_params", n_views)
         self.feature_maps_ = [self._feature_map(k, p) for k, p in zip(kernels, params)]
-        features = [f.fit_transform(X[:, cols])
-                    for f, (_, cols) in zip(self.feature_maps_, self.modalities_)]
+        features = [f.fit_transform(v) for f, v in zip(self.feature_maps_, views)]
         self.cca_ = CCA(self.n_components, modalities=[F.shape[1] for F in features],
                         reg=self.reg).fit(np.hstack(features))
         self.canonical_correlations_ = self.cca_.canonical_correlations_

@@ -28,23 +28,15 @@ import tracemalloc
 
 import numpy as np
 from sklearn.cross_decomposition import CCA as SklearnCCA
-
 from sklearn.model_selection import train_test_split
 from sklearn.neighbors import NearestNeighbors
 
 from skmultimodal import CCA, KCCA
-from skmultimodal.datasets import load_digits_halves
-
-
-def planted(n, d, rho, seed=0):
-    """Two mixed views of d features each; canonical correlations rho, then zeros."""
-    rng = np.random.default_rng(seed)
-    k = len(rho)
-    z = rng.standard_normal((n, k))
-    noise = rng.standard_normal((n, k))
-    a = np.hstack([z, rng.standard_normal((n, d - k))])
-    b = np.hstack([z * rho + noise * np.sqrt(1 - rho**2), rng.standard_normal((n, d - k))])
-    return np.hstack([a @ rng.normal(size=(d, d)), b @ rng.normal(size=(d, d))])
+from skmultimodal.datasets import (
+    load_digits_halves,
+    make_correlated_views,
+    make_nonlinear_views,
+)
 
 
 def correlations(Z1, Z2):
@@ -58,22 +50,13 @@ def timed(fit):
     return model, time.perf_counter() - tic
 
 
-def nonlinear(n, seed=0):
-    """Two 3-feature views sharing a latent t only through even functions of it."""
-    rng = np.random.default_rng(seed)
-    t = rng.uniform(-2, 2, size=n)
-    a = np.column_stack([t, rng.standard_normal(n), rng.standard_normal(n)])
-    b = np.column_stack([t**2, np.cos(2 * t), rng.standard_normal(n)])
-    return np.hstack([a, b + 0.1 * rng.standard_normal((n, 3))])
-
-
 def kcca_section(quick):
     params = dict(n_components=2, kernel_params={"gamma": 0.5}, reg=1e-2)
     print("\nKCCA on a nonlinear planted problem (rbf, gamma 0.5, reg 1e-2, 2 components)")
     print(f"{'n':>8s} {'exact s':>9s} {'Nystroem-500 s':>15s} {'max |rho gap|':>14s}"
           f"  exact rho / Nystroem rho")
     for n in ((1000,) if quick else (2000, 5000)):
-        X = nonlinear(n)
+        X, _ = make_nonlinear_views(n, random_state=0)
         exact, t_exact = timed(lambda: KCCA(**params).fit(X))
         approx, t_approx = timed(lambda: KCCA(**params, approximation="nystroem",
                                               n_approx_components=500, random_state=0).fit(X))
@@ -82,7 +65,7 @@ def kcca_section(quick):
               f"{np.round(exact.canonical_correlations_, 4)} / "
               f"{np.round(approx.canonical_correlations_, 4)}")
     n = 20000 if quick else 100000
-    X = nonlinear(n + 5000, seed=1)
+    X, _ = make_nonlinear_views(n + 5000, random_state=1)
     tracemalloc.start()
     model, seconds = timed(lambda: KCCA(**params, approximation="nystroem",
                                         n_approx_components=500, random_state=0).fit(X[:n]))
@@ -123,7 +106,8 @@ def main(argv=None):
     args = parser.parse_args(argv)
     n, d, k = (2000, 50, 10) if args.quick else (10000, 200, 10)
     rho = np.linspace(0.9, 0.45, k)
-    X_all = planted(2 * n, d, rho)
+    X_all, _ = make_correlated_views(2 * n, correlations=rho, n_features=(d, d),
+                                     random_state=0)
     X, X_test = X_all[:n], X_all[n:]
     rows = []
 

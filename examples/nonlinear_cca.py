@@ -11,22 +11,14 @@ view instead, trained by full-batch L-BFGS on the total correlation of their out
 """
 
 import time
-
-import numpy as np
-
 import warnings
 
 from sklearn.exceptions import ConvergenceWarning
 
 from skmultimodal import CCA, KCCA, DeepCCA
+from skmultimodal.datasets import make_nonlinear_views
 
-rng = np.random.default_rng(0)
-n = 3000
-t = rng.uniform(-2, 2, size=n)
-view_a = np.column_stack([t, rng.standard_normal(n), rng.standard_normal(n)])
-view_b = np.column_stack([t**2, np.cos(2 * t), rng.standard_normal(n)])
-view_b += 0.1 * rng.standard_normal(view_b.shape)
-X = np.hstack([view_a, view_b])
+X, _ = make_nonlinear_views(3000, random_state=0)
 train, test = X[:2000], X[2000:]
 
 models = {

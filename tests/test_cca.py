@@ -13,24 +13,12 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from skmultimodal.cross_decomposition import CCA
+from skmultimodal.datasets import make_correlated_views
 
 
 def _planted(n=5000, rho=(0.9, 0.7, 0.5), d=(8, 6), seed=0, return_latent=False):
-    """Two views whose first len(rho) canonical correlations are rho (population)."""
-    rng = np.random.default_rng(seed)
-    k = len(rho)
-    z = rng.standard_normal((n, k))
-    e = rng.standard_normal((n, k))
-    a = z
-    b = z * np.array(rho) + e * np.sqrt(1 - np.array(rho) ** 2)
-    A = np.hstack([a, rng.standard_normal((n, d[0] - k))])
-    B = np.hstack([b, rng.standard_normal((n, d[1] - k))])
-    # mix the columns so that the structure is not axis-aligned
-    A = A @ rng.normal(size=(d[0], d[0]))
-    B = B @ rng.normal(size=(d[1], d[1]))
-    if return_latent:
-        return np.hstack([A, B]), list(d), z
-    return np.hstack([A, B]), list(d)
+    X, latent = make_correlated_views(n, correlations=rho, n_features=d, random_state=seed)
+    return (X, list(d), latent) if return_latent else (X, list(d))
 
 
 def test_linnerud_canonical_correlations():

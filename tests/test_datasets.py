@@ -81,3 +81,22 @@ def test_make_multimodal_topics():
 
     for block in (X[:, :10], tags):
         assert cross_val_score(LogisticRegression(max_iter=1000), block, y, cv=3).mean() > 0.6
+
+
+def test_make_correlated_views_and_make_nonlinear_views():
+    from skmultimodal.datasets import make_correlated_views, make_nonlinear_views
+
+    X, latent = make_correlated_views(100, correlations=(0.5,), n_features=(2, 3),
+                                      random_state=0)
+    assert X.shape == (100, 5) and latent.shape == (100, 1)
+    np.testing.assert_array_equal(
+        X, make_correlated_views(100, correlations=(0.5,), n_features=(2, 3),
+                                 random_state=0)[0])
+    with pytest.raises(ValueError, match=r"correlations must lie in \[0, 1\)"):
+        make_correlated_views(10, correlations=(1.0,))
+    with pytest.raises(ValueError, match="at least 2 features"):
+        make_correlated_views(10, correlations=(0.5, 0.4), n_features=(1, 3))
+    X, t = make_nonlinear_views(2000, noise=0.0, random_state=0)
+    np.testing.assert_array_equal(X[:, 0], t)
+    np.testing.assert_allclose(X[:, 3], t**2)
+    assert abs(np.corrcoef(X[:, 0], X[:, 3])[0, 1]) < 0.1

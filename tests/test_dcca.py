@@ -9,14 +9,11 @@ from sklearn.exceptions import ConvergenceWarning
 
 from skmultimodal import CCA, DeepCCA
 from skmultimodal.cross_decomposition._dcca import correlation_objective
+from skmultimodal.datasets import make_nonlinear_views
 
 
 def _nonlinear(n, seed=0):
-    rng = np.random.default_rng(seed)
-    t = rng.uniform(-2, 2, size=n)
-    a = np.column_stack([t, rng.standard_normal(n), rng.standard_normal(n)])
-    b = np.column_stack([t**2, np.cos(2 * t), rng.standard_normal(n)])
-    return np.hstack([a, b + 0.1 * rng.standard_normal((n, 3))])
+    return make_nonlinear_views(n, random_state=seed)[0]
 
 
 @pytest.mark.parametrize("objective", ["trace", "frobenius"])

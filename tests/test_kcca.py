@@ -7,15 +7,11 @@ import pytest
 from sklearn.model_selection import GridSearchCV
 
 from skmultimodal import CCA, KCCA
+from skmultimodal.datasets import make_nonlinear_views
 
 
 def _nonlinear(n, seed=0):
-    """Two 3-feature views sharing a latent t only through even (nonlinear) functions."""
-    rng = np.random.default_rng(seed)
-    t = rng.uniform(-2, 2, size=n)
-    a = np.column_stack([t, rng.standard_normal(n), rng.standard_normal(n)])
-    b = np.column_stack([t**2, np.cos(2 * t), rng.standard_normal(n)])
-    return np.hstack([a, b + 0.1 * rng.standard_normal((n, 3))])
+    return make_nonlinear_views(n, random_state=seed)[0]
 
 
 def test_linear_kernel_is_linear_cca():

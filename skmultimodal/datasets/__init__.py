@@ -2,12 +2,18 @@
 
 from ._base import load_digits_halves, split_image_halves
 from ._mnist import fetch_mnist, fetch_mnist_halves
-from ._synthetic import make_multimodal_topics
+from ._synthetic import (
+    make_correlated_views,
+    make_multimodal_topics,
+    make_nonlinear_views,
+)
 
 __all__ = [
     "fetch_mnist",
     "fetch_mnist_halves",
     "load_digits_halves",
+    "make_correlated_views",
     "make_multimodal_topics",
+    "make_nonlinear_views",
     "split_image_halves",
 ]

@@ -6,6 +6,8 @@ import numpy as np
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, validate_params
 
+from .._utils import as_generator
+
 
 @validate_params(
     {
@@ -82,3 +84,114 @@ def make_multimodal_topics(
     mixture /= mixture.sum(axis=1, keepdims=True)
     tags = np.vstack([rng.multinomial(doc_length, p) for p in mixture]).astype(np.float64)
     return np.hstack([image, tags]), theta.argmax(axis=1)
+
+
+@validate_params(
+    {
+        "n_samples": [Interval(Integral, 2, None, closed="left")],
+        "correlations": ["array-like"],
+        "n_features": [tuple, list],
+        "random_state": ["random_state"],
+    },
+    prefer_skip_nested_validation=True,
+)
+def make_correlated_views(n_samples=1000, *, correlations=(0.9, 0.7, 0.5), n_features=(8, 6),
+                          random_state=None):
+    """Two linearly related views with known canonical correlations.
+
+    Latent pairs ``(a_j, b_j)`` of unit-variance Gaussians with ``corr(a_j, b_j) =
+    correlations[j]`` fill the first columns of each view, independent Gaussian noise the
+    rest; each view is then multiplied by a random square matrix, so the structure is not
+    axis-aligned. The population canonical correlations are ``correlations`` followed by
+    zeros.
+
+    Parameters
+    ----------
+    n_samples : int, default=1000
+        Number of rows.
+    correlations : array-like of float in [0, 1), default=(0.9, 0.7, 0.5)
+        The planted canonical correlations.
+    n_features : tuple of two ints, default=(8, 6)
+        Width of each view; each at least ``len(correlations)``.
+    random_state : int, RandomState instance or None, default=None
+        Seed.
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, sum(n_features))
+        The first view's columns, then the second's; pass ``modalities=list(n_features)``.
+    latent : ndarray of shape (n_samples, len(correlations))
+        The first view's latent variables ``a``.
+
+    Examples
+    --------
+    >>> from skmultimodal import CCA
+    >>> from skmultimodal.datasets import make_correlated_views
+    >>> X, _ = make_correlated_views(20000, correlations=(0.8, 0.4), n_features=(5, 4),
+    ...                              random_state=0)
+    >>> CCA(n_components=2, modalities=[5, 4]).fit(X).canonical_correlations_.round(1)
+    array([0.8, 0.4])
+    """
+    rho = np.asarray(correlations, dtype=float)
+    k = rho.size
+    d1, d2 = n_features
+    if np.any(rho < 0) or np.any(rho >= 1) or min(d1, d2) < k:
+        raise ValueError(
+            f"correlations must lie in [0, 1) and each view needs at least {k} features; got "
+            f"correlations={rho.tolist()}, n_features={tuple(n_features)}."
+        )
+    rng = as_generator(random_state)
+    a = rng.standard_normal((n_samples, k))
+    noise = rng.standard_normal((n_samples, k))
+    b = a * rho + noise * np.sqrt(1 - rho**2)
+    A = np.hstack([a, rng.standard_normal((n_samples, d1 - k))])
+    B = np.hstack([b, rng.standard_normal((n_samples, d2 - k))])
+    A = A @ rng.normal(size=(d1, d1))
+    B = B @ rng.normal(size=(d2, d2))
+    return np.hstack([A, B]), a
+
+
+@validate_params(
+    {
+        "n_samples": [Interval(Integral, 2, None, closed="left")],
+        "noise": [Interval(Real, 0, None, closed="left")],
+        "random_state": ["random_state"],
+    },
+    prefer_skip_nested_validation=True,
+)
+def make_nonlinear_views(n_samples=1000, *, noise=0.1, random_state=None):
+    """Two 3-feature views that share a latent variable only through even functions of it.
+
+    With ``t ~ U(-2, 2)``: the first view is ``[t, e1, e2]``, the second ``[t**2, cos 2t, e3]
+    + noise``, the ``e`` independent standard normals. The views' linear correlation is near
+    zero while a nonlinear map (kernel or deep CCA) recovers ``t**2`` from ``t``.
+
+    Parameters
+    ----------
+    n_samples : int, default=1000
+        Number of rows.
+    noise : float, default=0.1
+        Standard deviation of the Gaussian noise on the second view.
+    random_state : int, RandomState instance or None, default=None
+        Seed.
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, 6)
+        The first view's three columns, then the second's (``modalities=[3, 3]``, the
+        default split in halves).
+    t : ndarray of shape (n_samples,)
+        The shared latent variable.
+
+    Examples
+    --------
+    >>> from skmultimodal.datasets import make_nonlinear_views
+    >>> X, t = make_nonlinear_views(500, random_state=0)
+    >>> X.shape
+    (500, 6)
+    """
+    rng = as_generator(random_state)
+    t = rng.uniform(-2, 2, size=n_samples)
+    first = np.column_stack([t, rng.standard_normal(n_samples), rng.standard_normal(n_samples)])
+    second = np.column_stack([t**2, np.cos(2 * t), rng.standard_normal(n_samples)])
+    return np.hstack([first, second + noise * rng.standard_normal((n_samples, 3))]), t

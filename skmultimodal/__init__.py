@@ -5,7 +5,7 @@ naming the column blocks, and a missing modality written as its whole block set 
 """
 
 from ._modalities import split_modalities, stack_modalities
-from .boltzmann import MultimodalRBM
+from .boltzmann import MinVIRBM, MultimodalRBM, SSLRBM
 from .cross_decomposition import CCA, KCCA, DeepCCA
 from .impute import ModalityImputer
 
@@ -15,8 +15,10 @@ __all__ = [
     "CCA",
     "DeepCCA",
     "KCCA",
+    "MinVIRBM",
     "ModalityImputer",
     "MultimodalRBM",
+    "SSLRBM",
     "split_modalities",
     "stack_modalities",
 ]

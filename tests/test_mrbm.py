@@ -128,7 +128,7 @@ def test_rows_with_a_missing_modality_are_used_in_fit(digits):
     model, workspace = rbm._model().copy(), {}
     velocity = {k: np.zeros_like(v) for k, v in rbm._velocity.items()}
     rbm._batch_update(model, velocity, None, batch.copy(), missing, rbm._state.copy(),
-                      workspace)
+                      workspace, 1.0)
     # velocity = <h v^T>_data / n - <h v^T>_negative / n; add the negative phase back
     positive = velocity["W"] * 12 + workspace["h_neg"][:12].T @ workspace["v_neg"][:12]
     expected = rbm.transform(batch).T @ rbm.impute(batch)

@@ -166,7 +166,7 @@ def test_persistent_chain_statistics_match_exact_expectations(units, widths):
     n_burn, n_avg = 20, 60
     for it in range(n_burn + n_avg):
         est._batch_update(model, velocity, chains, data.copy(), missing[:10], state,
-                          workspace)
+                          workspace, est.learning_rate)
         if it >= n_burn:
             gradient += velocity["W"] / est.learning_rate / n_avg
         if it == 0:
@@ -198,7 +198,8 @@ def test_gaussian_chain_statistics_match_exact_expectations():
     workspace, negative = {}, np.zeros_like(W)
     positive = est.transform(data).T @ data / len(data)
     for it in range(80):
-        est._batch_update(model, velocity, chains, data.copy(), missing, state, workspace)
+        est._batch_update(model, velocity, chains, data.copy(), missing, state, workspace,
+                          est.learning_rate)
         if it >= 20:
             negative += (positive - velocity["W"] / est.learning_rate) / 60
     np.testing.assert_allclose(negative, exact, atol=0.03)

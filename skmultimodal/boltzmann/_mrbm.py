@@ -152,11 +152,14 @@ class _RBMModel:
     def mean_field(self, v, missing, n_iter, tol):
         """Infer missing modalities by mean-field; fill them in ``v`` in place, return q(h).
 
-        Starting from the missing blocks at zero, alternate ``h = sigmoid(W v + b)`` and
-        ``v_m = E[v_m | h]`` for the missing modalities (Eq. 8) until the largest change of
-        ``h`` is at most ``tol`` or ``n_iter`` updates of ``v_m`` were made; the returned
-        missing blocks are the expectation under the returned ``h``. Rows are processed in
-        groups with the same missing pattern; complete rows take the exact posterior.
+        The first hidden estimate uses the present modalities only, their input scaled by
+        ``n_modalities / n_present`` to stand in for the missing ones (as the authors' code
+        of seed 001 does, like the doubled inputs that initialise a DBM). Then it alternates
+        ``v_m = E[v_m | h]`` for the missing modalities and ``h = sigmoid(W v + b)`` (Eq. 8)
+        until the largest change of ``h`` is at most ``tol`` or ``n_iter`` updates of ``v_m``
+        were made; the returned missing blocks are the expectation under the returned ``h``.
+        Rows are processed in groups with the same missing pattern; complete rows take the
+        exact posterior.
         """
         n = v.shape[0]
         h = np.empty((n, self.W.shape[0]), dtype=self.dtype)
@@ -182,11 +185,13 @@ class _RBMModel:
         Lr = L[rows]
         for m in missing_modalities:
             vr[:, self.columns[m]] = 0
-        base = self.hidden_pre(vr)
-        base += self.hidden_bias(Lr)
+        present = self.hidden_pre(vr)
+        bias = self.hidden_bias(Lr)
+        h = np.empty_like(present)
+        scale = len(self.units) / max(len(self.units) - len(missing_modalities), 1)
+        _kernels.sigmoid(scale * present, bias, h)
+        base = present + bias
         zero_bias = np.zeros((1, base.shape[1]), dtype=self.dtype)
-        h = np.empty_like(base)
-        _kernels.sigmoid(base, zero_bias, h)
         blocks = [(self.columns[m], self.units[m], self.W[:, self.columns[m]], m)
                   for m in missing_modalities]
         for _ in range(n_iter):
@@ -253,10 +258,13 @@ class _BaseMultimodalRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         "modalities": [None, list, tuple],
         "visible_units": [StrOptions(set(VISIBLE_UNITS)), list, tuple],
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "learning_rate_decay": [Interval(Real, 0, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "n_iter": [Interval(Integral, 1, None, closed="left")],
         "momentum": [Interval(Real, 0, 1, closed="left")],
         "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "sparsity_target": [Interval(Real, 0, 1, closed="neither")],
+        "sparsity_cost": [Interval(Real, 0, None, closed="left")],
         "n_mean_field": [Interval(Integral, 0, None, closed="left")],
         "mean_field_tol": [Interval(Real, 0, None, closed="left")],
         "warm_start": ["boolean"],
@@ -429,6 +437,7 @@ class _BaseMultimodalRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         batch_buffer = np.empty((min(self.batch_size, n_samples), X.shape[1]), model.dtype)
         for epoch in range(n_epochs):
             tic = time.perf_counter()
+            lr = self.learning_rate / (1.0 + self.learning_rate_decay * (self.n_iter_ + epoch))
             order = rng.permutation(n_samples)
             # Overflow is detected below and reported as divergence, not as warnings.
             with np.errstate(over="ignore", invalid="ignore"):
@@ -436,7 +445,7 @@ class _BaseMultimodalRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
                     rows = order[batch]
                     v = _dense_rows(X, rows, model.dtype, out=batch_buffer)
                     self._batch_update(model, velocity, chains, v, missing[rows], state,
-                                       workspace)
+                                       workspace, lr)
             if not model.is_finite():
                 raise FloatingPointError(
                     f"{type(self).__name__} diverged: its parameters became NaN or infinite "
@@ -471,6 +480,17 @@ class _BaseMultimodalRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         """Persistent chains, or None when the method does not use them."""
         return None
 
+    def _sparsity_step(self, gb_pos, n_pos):
+        """Pull the positive hidden-bias statistics towards the sparsity target, in place.
+
+        ``gb_pos`` holds the summed hidden probabilities of the batch; subtracting
+        ``n_pos * sparsity_cost * (mean - sparsity_target)`` adds the gradient of the penalty
+        ``sparsity_cost * ||mean - sparsity_target||^2 / 2`` on the hidden biases (Lee,
+        Ekanadham & Ng 2008), with ``mean`` the batch's mean activation of each hidden unit.
+        """
+        if self.sparsity_cost:
+            gb_pos -= self.sparsity_cost * (gb_pos - n_pos * self.sparsity_target)
+
     def _reconstruction_error(self, model, v, missing):
         """Mean squared error of the one-step mean-field reconstruction of present values."""
         if not v.shape[0]:
@@ -503,8 +523,8 @@ class _BaseMultimodalRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         """Joint hidden representation of X, from whichever modalities each row has.
 
         Rows with every modality present get the exact posterior ``P(h = 1 | v)`` (seed 001
-        Eq. 6); a missing modality is inferred jointly by the mean-field iterations of Eq. 8,
-        started from zeros.
+        Eq. 6); a missing modality is inferred jointly by the mean-field iterations of Eq. 8
+        (see ``n_mean_field``).
 
         Parameters
         ----------
@@ -722,6 +742,10 @@ class MultimodalRBM(_BaseMultimodalRBM):
         Number of persistent chains (``method="pcd"`` only).
     learning_rate : float, default=0.01
         Step size of the updates (the gradients are means over the batch).
+    learning_rate_decay : float, default=0.0
+        The step size of epoch ``t`` (counted from 0 over all calls to :meth:`fit` with
+        ``warm_start`` and :meth:`partial_fit`) is ``learning_rate / (1 + learning_rate_decay
+        * t)``.
     batch_size : int, default=32
         Number of rows per mini-batch; the last, shorter batch is scaled by its own size.
     n_iter : int, default=20
@@ -730,8 +754,16 @@ class MultimodalRBM(_BaseMultimodalRBM):
         Momentum of the parameter updates, in [0, 1).
     weight_decay : float, default=1e-4
         L2 penalty on the weights.
+    sparsity_target : float, default=0.1
+        Target mean activation of each hidden unit, in (0, 1).
+    sparsity_cost : float, default=0.0
+        Weight of the sparsity penalty ``||mean_activation - sparsity_target||^2 / 2`` on the
+        hidden biases (Lee, Ekanadham & Ng 2008); 0 switches it off.
     n_mean_field : int, default=20
-        Maximum number of mean-field iterations when inferring missing modalities.
+        Maximum number of mean-field iterations when inferring missing modalities. The
+        first hidden estimate comes from the present modalities alone, their input scaled by
+        ``n_modalities / n_present`` in place of the missing ones (as in the code of seed
+        001's authors).
     mean_field_tol : float, default=1e-5
         Mean-field stops when no hidden probability moves by more than this.
     warm_start : bool, default=False
@@ -832,10 +864,13 @@ class MultimodalRBM(_BaseMultimodalRBM):
         k=1,
         n_chains=100,
         learning_rate=0.01,
+        learning_rate_decay=0.0,
         batch_size=32,
         n_iter=20,
         momentum=0.5,
         weight_decay=1e-4,
+        sparsity_target=0.1,
+        sparsity_cost=0.0,
         n_mean_field=20,
         mean_field_tol=1e-5,
         warm_start=False,
@@ -849,10 +884,13 @@ class MultimodalRBM(_BaseMultimodalRBM):
         self.k = k
         self.n_chains = n_chains
         self.learning_rate = learning_rate
+        self.learning_rate_decay = learning_rate_decay
         self.batch_size = batch_size
         self.n_iter = n_iter
         self.momentum = momentum
         self.weight_decay = weight_decay
+        self.sparsity_target = sparsity_target
+        self.sparsity_cost = sparsity_cost
         self.n_mean_field = n_mean_field
         self.mean_field_tol = mean_field_tol
         self.warm_start = warm_start
@@ -902,7 +940,7 @@ class MultimodalRBM(_BaseMultimodalRBM):
             )
         return workspace
 
-    def _batch_update(self, model, velocity, chains, v, missing, state, workspace):
+    def _batch_update(self, model, velocity, chains, v, missing, state, workspace, lr):
         """One CD-k / PCD-k step of stochastic gradient ascent on the log-likelihood."""
         n_pos = v.shape[0]
         n_neg = n_pos if chains is None else chains["v"].shape[0]
@@ -940,7 +978,8 @@ class MultimodalRBM(_BaseMultimodalRBM):
         np.matmul(ones_neg, h_neg, out=ws["gb_neg"])
         np.matmul(ones_pos, v, out=ws["gc_pos"])
         np.matmul(ones_neg, v_neg, out=ws["gc_neg"])
-        lr, mom = self.learning_rate, self.momentum
+        self._sparsity_step(ws["gb_pos"], n_pos)
+        mom = self.momentum
         a_pos, a_neg = 1.0 / n_pos, 1.0 / n_neg
         _kernels.momentum_step(model.W, velocity["W"], ws["gW_pos"], ws["gW_neg"],
                                a_pos, a_neg, mom, lr, self.weight_decay)

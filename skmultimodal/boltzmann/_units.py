@@ -17,8 +17,13 @@ Softmax modality has its own length-scaled hidden bias ``a`` (a row of the model
 ``hidden_length_bias_``), added to the joint hidden bias. The garbled energy of seed 000 is read
 in this standard form. Gaussian units have unit variance: standardise such features.
 
-Each class offers a check of its data domain (given a modality's value range), the visible bias that matches the data's column means, the conditional mean, a fused sample, the visible part of the free energy,
-the log-likelihood of a block under the factorised conditional.
+Each class offers a check of its data domain (given a modality's value range), the visible
+bias that matches the data's column means, the conditional mean and its backward pass
+(``mean_backward``: the gradient with respect to the pre-activation, given the gradient with
+respect to the mean), a fused sample, the visible part of the free energy and the
+log-likelihood of a block under the factorised conditional. Each conditional has the canonical
+link, so the gradient of its negative log-likelihood with respect to the pre-activation is
+``mean - v``.
 """
 
 import numpy as np
@@ -54,6 +59,9 @@ class BinaryUnits:
     def sample(self, pre, bias, length, state, mean, out):
         _kernels.sigmoid_sample(pre, bias, state, mean, out)
 
+    def mean_backward(self, mean, length, grad):
+        return grad * mean * (1 - mean)
+
     def free_energy(self, v, bias):
         return -(v @ bias.astype(np.float64))
 
@@ -83,6 +91,9 @@ class GaussianUnits:
 
     def sample(self, pre, bias, length, state, mean, out):
         _kernels.gaussian_sample(pre, bias, state, mean, out)
+
+    def mean_backward(self, mean, length, grad):
+        return grad
 
     def free_energy(self, v, bias):
         diff = v.astype(np.float64) - bias
@@ -118,6 +129,11 @@ class ReplicatedSoftmaxUnits:
 
     def sample(self, pre, bias, length, state, mean, out):
         _kernels.multinomial_sample(pre, bias, length, state, mean, out)
+
+    def mean_backward(self, mean, length, grad):
+        # mean = D softmax(pre): the Jacobian-vector product is mean * (g - <p, g>)
+        safe = np.where(length > 0, length, 1).astype(mean.dtype)[:, None]
+        return mean * (grad - np.einsum("ij,ij->i", mean, grad)[:, None] / safe)
 
     def free_energy(self, v, bias):
         return -(v @ bias.astype(np.float64))

@@ -1,0 +1,294 @@
+"""Multimodal RBM with a semantic-similarity regulariser (SSL, seed 002 Sec. 3)."""
+
+from numbers import Real
+
+import numpy as np
+from sklearn.utils._param_validation import Interval, StrOptions
+
+from ..cross_decomposition._dcca import correlation_objective
+from . import _kernels
+from ._mrbm import MultimodalRBM
+
+SIMILARITIES = ("cross_entropy_xy", "cross_entropy_yx", "cca")
+
+
+def _modality_activations(model, v, m, L):
+    """``(z, H)``: the hidden pre-activation and activation given modality ``m`` alone."""
+    cols = model.columns[m]
+    z = v[:, cols] @ model.W[:, cols].T + model.b
+    if model.units[m].has_length:
+        z += L[:, m:m + 1] * model.length_bias[m]
+    H = np.empty_like(z)
+    _kernels.sigmoid(z, np.zeros((1, z.shape[1]), z.dtype), H)
+    return z, H
+
+
+def similarity_penalty(model, v, similarity, reg, grads=None):
+    """The SSL penalty ``sim(H^x, H^y)`` of complete rows ``v`` (Eq. 2-3), and its gradient.
+
+    ``H^x = sigmoid(W_x x + b)`` and ``H^y = sigmoid(W_y y + b)`` are the hidden activations
+    given each modality alone (plus the length bias of a Replicated Softmax modality):
+
+    - ``"cross_entropy_xy"``: ``H(H^x || H^y) = -sum_jk [H^x log H^y + (1 - H^x) log(1 -
+      H^y)] / n`` (Eq. 2), per row on average;
+    - ``"cross_entropy_yx"``: the same with the modalities swapped;
+    - ``"cca"``: ``-||T||_tr``, ``T = S_xx^{-1/2} S_xy S_yy^{-1/2}`` over the rows, with
+      ``reg`` added to the diagonals of ``S_xx`` and ``S_yy`` (Eq. 3).
+
+    Lower is more similar. With ``grads`` (a dict of arrays shaped like the model's ``W``,
+    ``b`` as ``(1, n_hidden)`` and ``length_bias``), the gradient of the penalty is added to
+    it. Returns the penalty.
+    """
+    n = v.shape[0]
+    L = model.lengths(v)
+    zx, Hx = _modality_activations(model, v, 0, L)
+    zy, Hy = _modality_activations(model, v, 1, L)
+    if similarity == "cca":
+        corr, gx, gy = correlation_objective(Hx.astype(np.float64), Hy.astype(np.float64),
+                                             reg, "trace")
+        value = -corr
+        grad_zx = (-gx * Hx * (1 - Hx)).astype(model.dtype)
+        grad_zy = (-gy * Hy * (1 - Hy)).astype(model.dtype)
+    else:
+        if similarity == "cross_entropy_yx":
+            zx, Hx, zy, Hy = zy, Hy, zx, Hx
+        # -[h log s(z) + (1 - h) log(1 - s(z))] = softplus(z) - h z
+        value = float(np.sum(np.logaddexp(0, zy.astype(np.float64)) - Hx * zy) / n)
+        grad_zy = (Hy - Hx) / n
+        grad_zx = -zy * Hx * (1 - Hx) / n
+        if similarity == "cross_entropy_yx":
+            grad_zx, grad_zy = grad_zy, grad_zx
+    if grads is not None:
+        for m, grad_z in ((0, grad_zx), (1, grad_zy)):
+            cols = model.columns[m]
+            block = grad_z.T @ v[:, cols]
+            if isinstance(cols, slice):
+                grads["W"][:, cols] += block
+            else:
+                np.add.at(grads["W"], (slice(None), cols), block)
+            grads["b"] += grad_z.sum(axis=0)
+            if model.units[m].has_length:
+                grads["length_bias"][m] += L[:, m] @ grad_z
+    return float(value)
+
+
+class SSLRBM(MultimodalRBM):
+    """Multimodal RBM with a semantic-similarity regulariser (SSL).
+
+    Maximum likelihood training of the multimodal RBM (see :class:`MultimodalRBM`) with a
+    penalty that makes the hidden representations of the two modalities alike (seed 002
+    Eq. 1)::
+
+        minimise  - log p(x, y) + alpha * sim(H^x, H^y)
+
+    ``H^x = sigmoid(W_x x + b)`` and ``H^y = sigmoid(W_y y + b)`` are the hidden activations
+    given each modality alone; ``sim`` is the cross-entropy ``H(H^x || H^y)`` (Eq. 2,
+    ``similarity="cross_entropy_xy"``), the reverse ``H(H^y || H^x)``
+    (``"cross_entropy_yx"``), or the negative total canonical correlation ``-||T||_tr``, ``T
+    = S_xx^{-1/2} S_xy S_yy^{-1/2}`` of the batch's activations with ``cca_reg`` added to
+    the auto-covariances (Eq. 3, ``"cca"``). Each mini-batch is Algorithm 1: a CD-k (or PCD)
+    step on the likelihood, then a gradient step of size ``learning_rate * alpha`` (without
+    momentum) on the penalty of the batch's complete rows. With ``alpha=0`` the model is
+    exactly :class:`MultimodalRBM`.
+
+    The penalty pairs two modalities: the model must have exactly two.
+
+    Read more in the :ref:`User Guide <data_model>`.
+
+    Parameters
+    ----------
+    n_components : int, default=256
+        Number of hidden units (the width of the joint representation).
+    modalities : None, list of int or list of (str, columns) tuples, default=None
+        Which columns form the two modalities, as in :class:`MultimodalRBM`.
+    visible_units : {"gaussian", "binary", "replicated_softmax"} or list of str, \
+            default="gaussian"
+        Unit type of both modalities, or one per modality.
+    alpha : float, default=0.1
+        Weight of the similarity penalty (the lambda of seed 002, which used 0.1).
+    similarity : {"cross_entropy_xy", "cross_entropy_yx", "cca"}, default="cross_entropy_xy"
+        The similarity measure of the penalty.
+    cca_reg : float, default=1e-3
+        Ridge added to the auto-covariances of ``similarity="cca"``.
+    method : {"cd", "pcd"}, default="cd"
+        Contrastive divergence or persistent contrastive divergence for the likelihood.
+    k : int, default=1
+        Number of Gibbs steps per update.
+    n_chains : int, default=100
+        Number of persistent chains (``method="pcd"`` only).
+    learning_rate : float, default=0.01
+        Step size of the updates.
+    learning_rate_decay : float, default=0.0
+        The step size of epoch ``t`` (from 0) is ``learning_rate / (1 + learning_rate_decay
+        * t)``.
+    batch_size : int, default=32
+        Number of rows per mini-batch.
+    n_iter : int, default=20
+        Number of epochs of :meth:`fit`.
+    momentum : float, default=0.5
+        Momentum of the likelihood updates, in [0, 1).
+    weight_decay : float, default=1e-4
+        L2 penalty on the weights.
+    sparsity_target : float, default=0.1
+        Target mean activation of each hidden unit, in (0, 1).
+    sparsity_cost : float, default=0.0
+        Weight of the sparsity penalty on the hidden biases; 0 switches it off.
+    n_mean_field : int, default=20
+        Maximum number of mean-field iterations when inferring missing modalities.
+    mean_field_tol : float, default=1e-5
+        Mean-field stops when no hidden probability moves by more than this.
+    warm_start : bool, default=False
+        If True, :meth:`fit` continues from the previous solution.
+    verbose : int, default=0
+        If positive, print the reconstruction error and time of every epoch.
+    random_state : int, RandomState instance or None, default=None
+        Seed of the initial weights, the shuffling and the Gibbs sampling.
+
+    Attributes
+    ----------
+    components_ : ndarray of shape (n_components, n_features)
+        Weights between hidden units and all visible columns.
+    intercept_hidden_ : ndarray of shape (n_components,)
+        Hidden biases.
+    intercept_visible_ : ndarray of shape (n_features,)
+        Visible biases.
+    hidden_length_bias_ : ndarray of shape (n_modalities, n_components)
+        Length-scaled hidden biases of Replicated Softmax modalities.
+    mean_length_ : ndarray of shape (n_modalities,)
+        Mean document length of each Replicated Softmax modality (0 for the others).
+    modalities_ : list of (str, slice or ndarray)
+        The resolved modality specification.
+    visible_units_ : list of str
+        Unit type of each modality.
+    modality_weights_ : dict of str to ndarray
+        Each modality's block of ``components_``.
+    modality_intercepts_ : dict of str to ndarray
+        Each modality's block of ``intercept_visible_``.
+    n_iter_ : int
+        Number of epochs trained so far.
+    reconstruction_error_curve_ : list of float
+        Per epoch, the mean squared error of the mean-field reconstruction of up to 256
+        training rows (a monitor).
+    similarity_curve_ : list of float
+        Per epoch, the mean of the penalty ``sim(H^x, H^y)`` over the epoch's batches (NaN
+        when ``alpha=0``, which skips the penalty).
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of features seen during fit, when X has string column names.
+
+    See Also
+    --------
+    MultimodalRBM : The unregularised model.
+    MinVIRBM : Training by minimum variation of information.
+
+    References
+    ----------
+    Multimodal learning via exploring deep semantic similarity. ACM Multimedia 2016.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmultimodal import SSLRBM
+    >>> from skmultimodal.datasets import load_digits_halves
+    >>> X, y = load_digits_halves(return_X_y=True)
+    >>> rbm = SSLRBM(n_components=64, visible_units="binary", similarity="cca",
+    ...              learning_rate=0.05, n_iter=3, random_state=0).fit(X)
+    >>> X_right_only = X.copy()
+    >>> X_right_only[:, :32] = np.nan  # the left halves are missing
+    >>> rbm.transform(X_right_only).shape
+    (1797, 64)
+    """
+
+    _parameter_constraints = {
+        **MultimodalRBM._parameter_constraints,
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "similarity": [StrOptions(set(SIMILARITIES))],
+        "cca_reg": [Interval(Real, 0, None, closed="neither")],
+    }
+
+    def __init__(
+        self,
+        n_components=256,
+        *,
+        modalities=None,
+        visible_units="gaussian",
+        alpha=0.1,
+        similarity="cross_entropy_xy",
+        cca_reg=1e-3,
+        method="cd",
+        k=1,
+        n_chains=100,
+        learning_rate=0.01,
+        learning_rate_decay=0.0,
+        batch_size=32,
+        n_iter=20,
+        momentum=0.5,
+        weight_decay=1e-4,
+        sparsity_target=0.1,
+        sparsity_cost=0.0,
+        n_mean_field=20,
+        mean_field_tol=1e-5,
+        warm_start=False,
+        verbose=0,
+        random_state=None,
+    ):
+        super().__init__(
+            n_components, modalities=modalities, visible_units=visible_units, method=method,
+            k=k, n_chains=n_chains, learning_rate=learning_rate,
+            learning_rate_decay=learning_rate_decay, batch_size=batch_size, n_iter=n_iter,
+            momentum=momentum, weight_decay=weight_decay, sparsity_target=sparsity_target,
+            sparsity_cost=sparsity_cost, n_mean_field=n_mean_field,
+            mean_field_tol=mean_field_tol, warm_start=warm_start, verbose=verbose,
+            random_state=random_state,
+        )
+        self.alpha = alpha
+        self.similarity = similarity
+        self.cca_reg = cca_reg
+
+    def _validate_input(self, X, *, reset, allow_all_missing=False):
+        X, missing = super()._validate_input(X, reset=reset,
+                                             allow_all_missing=allow_all_missing)
+        if reset and len(self.modalities_) != 2:
+            raise ValueError(
+                "SSLRBM's similarity penalty pairs two modalities; got "
+                f"{len(self.modalities_)}. Set modalities to two column blocks."
+            )
+        return X, missing
+
+    def _start(self, X, missing):
+        super()._start(X, missing)
+        self.similarity_curve_ = []
+
+    def _train(self, X, missing, n_epochs):
+        curve = list(self.similarity_curve_)
+        self._epoch_penalties = []
+        try:
+            for _ in range(n_epochs):
+                super()._train(X, missing, 1)
+                curve.append(float(np.mean(self._epoch_penalties))
+                             if self._epoch_penalties else np.nan)
+                self._epoch_penalties = []
+        finally:
+            del self._epoch_penalties
+        self.similarity_curve_ = curve
+
+    def _batch_update(self, model, velocity, chains, v, missing, state, workspace, lr):
+        """Algorithm 1: a CD step on the likelihood, then a step on the penalty."""
+        super()._batch_update(model, velocity, chains, v, missing, state, workspace, lr)
+        if not self.alpha:
+            return
+        complete = ~missing.any(axis=1)
+        if complete.sum() < (3 if self.similarity == "cca" else 1):
+            return
+        rows = v if complete.all() else v[complete]
+        grads = {"W": np.zeros_like(model.W), "b": np.zeros((1, model.b.size), model.dtype),
+                 "length_bias": np.zeros_like(model.length_bias)}
+        self._epoch_penalties.append(
+            similarity_penalty(model, rows, self.similarity, self.cca_reg, grads)
+        )
+        step = lr * self.alpha
+        model.W -= step * grads["W"]
+        model.b -= step * grads["b"][0]
+        if model.uses_length:
+            model.length_bias -= step * grads["length_bias"]

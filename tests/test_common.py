@@ -2,7 +2,15 @@
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skmultimodal import CCA, KCCA, DeepCCA, ModalityImputer, MultimodalRBM
+from skmultimodal import (
+    CCA,
+    KCCA,
+    SSLRBM,
+    DeepCCA,
+    MinVIRBM,
+    ModalityImputer,
+    MultimodalRBM,
+)
 
 
 def _estimators():
@@ -10,6 +18,11 @@ def _estimators():
         MultimodalRBM(n_components=8, n_iter=3, random_state=0),
         MultimodalRBM(n_components=8, n_iter=2, method="pcd", n_chains=7, k=2, random_state=0),
         ModalityImputer(MultimodalRBM(n_components=8, n_iter=3, random_state=0)),
+        MinVIRBM(n_components=8, n_iter=3, n_mean_field=2, random_state=0),
+        MinVIRBM(n_components=8, n_iter=2, training="cd_percloss", k=2, random_state=0),
+        SSLRBM(n_components=8, n_iter=3, random_state=0),
+        SSLRBM(n_components=8, n_iter=2, similarity="cca", method="pcd", n_chains=7,
+               random_state=0),
         CCA(n_components=1),
         CCA(n_components=1, reg="ledoit_wolf"),
         KCCA(n_components=1),

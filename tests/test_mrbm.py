@@ -305,3 +305,23 @@ def test_verbose_prints_one_line_per_epoch(capsys, digits):
     _digits_rbm(n_iter=3, verbose=1).fit(digits[0][:100])
     lines = [ln for ln in capsys.readouterr().out.splitlines() if "epoch" in ln]
     assert len(lines) == 3 and "reconstruction error" in lines[0]
+
+
+def test_resample_binary_draws_binary_modalities_only():
+    from skmultimodal.boltzmann._mrbm import _resample_binary
+
+    rng = np.random.default_rng(0)
+    p = np.tile(np.linspace(0.05, 0.95, 4), (20000, 1))
+    gaussian = rng.normal(size=(20000, 3))
+    v = np.hstack([gaussian, p])
+    rbm = MultimodalRBM(n_components=2, modalities=[3, 4],
+                        visible_units=["gaussian", "binary"], n_iter=1,
+                        random_state=0).fit(v[:50])
+    state = rbm._state.copy()
+    _resample_binary(rbm._model(), v, state)
+    np.testing.assert_array_equal(v[:, :3], gaussian)
+    assert set(np.unique(v[:, 3:])) == {0.0, 1.0}
+    np.testing.assert_allclose(v[:, 3:].mean(axis=0), p[0], atol=0.01)
+    fitted = MultimodalRBM(n_components=4, visible_units="binary", resample_binary=True,
+                           n_iter=2, random_state=0).fit(p[:200])
+    assert fitted.n_iter_ == 2

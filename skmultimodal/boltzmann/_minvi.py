@@ -266,6 +266,10 @@ class MinVIRBM(_BaseMultimodalRBM):
         Momentum of the parameter updates, in [0, 1).
     weight_decay : float, default=1e-4
         L2 penalty on the weights.
+    resample_binary : bool, default=False
+        If True, the values of binary modalities (probabilities in [0, 1], e.g. grey
+        levels) are redrawn as 0/1 samples in every mini-batch: stochastic binarisation,
+        a regulariser used by seed 001's authors on MNIST.
     sparsity_target : float, default=0.1
         Target mean activation of each hidden unit, in (0, 1).
     sparsity_cost : float, default=0.0
@@ -377,6 +381,7 @@ class MinVIRBM(_BaseMultimodalRBM):
         n_iter=20,
         momentum=0.5,
         weight_decay=1e-4,
+        resample_binary=False,
         sparsity_target=0.1,
         sparsity_cost=0.0,
         n_mean_field=10,
@@ -397,6 +402,7 @@ class MinVIRBM(_BaseMultimodalRBM):
         self.n_iter = n_iter
         self.momentum = momentum
         self.weight_decay = weight_decay
+        self.resample_binary = resample_binary
         self.sparsity_target = sparsity_target
         self.sparsity_cost = sparsity_cost
         self.n_mean_field = n_mean_field

@@ -129,6 +129,10 @@ class SSLRBM(MultimodalRBM):
         Momentum of the likelihood updates, in [0, 1).
     weight_decay : float, default=1e-4
         L2 penalty on the weights.
+    resample_binary : bool, default=False
+        If True, the values of binary modalities (probabilities in [0, 1], e.g. grey
+        levels) are redrawn as 0/1 samples in every mini-batch: stochastic binarisation,
+        a regulariser used by seed 001's authors on MNIST.
     sparsity_target : float, default=0.1
         Target mean activation of each hidden unit, in (0, 1).
     sparsity_cost : float, default=0.0
@@ -225,6 +229,7 @@ class SSLRBM(MultimodalRBM):
         n_iter=20,
         momentum=0.5,
         weight_decay=1e-4,
+        resample_binary=False,
         sparsity_target=0.1,
         sparsity_cost=0.0,
         n_mean_field=20,
@@ -237,10 +242,10 @@ class SSLRBM(MultimodalRBM):
             n_components, modalities=modalities, visible_units=visible_units, method=method,
             k=k, n_chains=n_chains, learning_rate=learning_rate,
             learning_rate_decay=learning_rate_decay, batch_size=batch_size, n_iter=n_iter,
-            momentum=momentum, weight_decay=weight_decay, sparsity_target=sparsity_target,
-            sparsity_cost=sparsity_cost, n_mean_field=n_mean_field,
-            mean_field_tol=mean_field_tol, warm_start=warm_start, verbose=verbose,
-            random_state=random_state,
+            momentum=momentum, weight_decay=weight_decay, resample_binary=resample_binary,
+            sparsity_target=sparsity_target, sparsity_cost=sparsity_cost,
+            n_mean_field=n_mean_field, mean_field_tol=mean_field_tol, warm_start=warm_start,
+            verbose=verbose, random_state=random_state,
         )
         self.alpha = alpha
         self.similarity = similarity

@@ -230,3 +230,18 @@ def test_minvi_errors_leave_the_model_unchanged():
     with pytest.raises(FloatingPointError, match="learning_rate"):
         MinVIRBM(n_components=8, learning_rate=1e8, n_iter=20, random_state=0).fit(
             np.random.default_rng(0).normal(size=(50, 6)) * 100)
+
+
+def test_grid_search_selects_by_the_minvi_objective_without_labels():
+    from sklearn.model_selection import GridSearchCV
+
+    X, _ = load_digits_halves(return_X_y=True)
+    search = GridSearchCV(
+        MinVIRBM(n_components=32, visible_units="binary", learning_rate=0.1, n_iter=30,
+                 n_mean_field=3, random_state=0),
+        {"learning_rate": [1e-4, 0.1]}, cv=2,
+    ).fit(X[:600])
+    # a model that barely moved from its initialisation predicts halves worse
+    assert search.best_params_ == {"learning_rate": 0.1}
+    scores = search.cv_results_["mean_test_score"]
+    assert scores[1] > scores[0]

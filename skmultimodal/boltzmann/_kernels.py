@@ -230,3 +230,16 @@ def momentum_step(
             )
             velocity[i, j] = v
             param[i, j] += v
+
+
+@_kernel
+def sigmoid_backward(grad, prob, out):
+    """``out = grad * prob * (1 - prob)``: back-propagation through a sigmoid, elementwise.
+
+    ``grad`` and ``prob`` are 2-D; ``out`` may alias ``grad``.
+    """
+    n, k = grad.shape
+    for i in range(n):
+        for j in range(k):
+            p = prob[i, j]
+            out[i, j] = grad[i, j] * p * (1.0 - p)

@@ -54,6 +54,7 @@ def mp_forward(model, v, target, predict, n_steps, scale):
     L_t = L[:, target]
     bias = model.hidden_bias(L)
     observed = y if predict is None else np.where(predict, 0, y).astype(y.dtype)
+    given = None if predict is None else ~predict
     u = model.hidden_pre(v) - y @ W_t.T  # input from the other modalities
     h = np.empty_like(u)
     _kernels.sigmoid(scale * u + (observed @ W_t.T if predict is not None else 0), bias, h)
@@ -61,8 +62,8 @@ def mp_forward(model, v, target, predict, n_steps, scale):
     for _ in range(n_steps):
         y_hat = np.matmul(h, W_t)
         units.mean(y_hat, c_t, L_t, y_hat)
-        if predict is not None:
-            y_hat = np.where(predict, y_hat, y).astype(y.dtype)
+        if given is not None:
+            np.copyto(y_hat, y, where=given)
         ys.append(y_hat)
         h = np.empty_like(u)
         _kernels.sigmoid(u + y_hat @ W_t.T, bias, h)
@@ -133,9 +134,9 @@ def mp_backward(model, trace, grads, sparsity_target=0.1, sparsity_cost=0.0):
         grad_h += sparsity_cost * (t / q - (1 - t) / (1 - q)) / n
     grad_u = np.zeros_like(grad_h)
     grad_bias = np.zeros_like(grad_h)
+    grad_z = np.empty_like(grad_h)
     for i in range(len(ys), 0, -1):
-        h = hs[i]
-        grad_z = grad_h * h * (1 - h)
+        _kernels.sigmoid_backward(grad_h, hs[i], grad_z)
         grad_u += grad_z
         grad_bias += grad_z
         gW_t += grad_z.T @ ys[i - 1]
@@ -146,8 +147,7 @@ def mp_backward(model, trace, grads, sparsity_target=0.1, sparsity_cost=0.0):
         gW_t += hs[i - 1].T @ grad_pre
         gc_t += grad_pre.sum(axis=0)
         grad_h = grad_pre @ W_t.T
-    h = hs[0]
-    grad_z = grad_h * h * (1 - h)
+    _kernels.sigmoid_backward(grad_h, hs[0], grad_z)
     grad_u += trace["scale"] * grad_z
     grad_bias += grad_z
     if predict is not None:

@@ -60,7 +60,9 @@ class BinaryUnits:
         _kernels.sigmoid_sample(pre, bias, state, mean, out)
 
     def mean_backward(self, mean, length, grad):
-        return grad * mean * (1 - mean)
+        out = np.empty_like(grad)
+        _kernels.sigmoid_backward(grad, mean, out)
+        return out
 
     def free_energy(self, v, bias):
         return -(v @ bias.astype(np.float64))

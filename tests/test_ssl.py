@@ -4,7 +4,11 @@ import numpy as np
 import pytest
 
 from skmultimodal import MultimodalRBM, SSLRBM
-from skmultimodal.boltzmann._ssl import SIMILARITIES, similarity_penalty
+from skmultimodal.boltzmann._ssl import (
+    SIMILARITIES,
+    _modality_activations,
+    similarity_penalty,
+)
 from skmultimodal.datasets import load_digits_halves
 
 from test_minvi import _data, _numerical_gradient, _tiny_model
@@ -21,8 +25,21 @@ def test_similarity_gradient_matches_finite_differences(similarity, units, width
     grads = {"W": np.zeros_like(model.W), "b": np.zeros((1, model.b.size)),
              "length_bias": np.zeros_like(model.length_bias)}
     similarity_penalty(model, v, similarity, 0.05, grads)
-    expected = _numerical_gradient(model, lambda: similarity_penalty(model, v, similarity,
-                                                                     0.05))
+    if similarity == "cca":
+        def penalty():
+            return similarity_penalty(model, v, similarity, 0.05)
+    else:
+        # the cross-entropy's first argument is its target, held fixed
+        target, fitted = (0, 1) if similarity == "cross_entropy_xy" else (1, 0)
+        L = model.lengths(v)
+        _, H_target = _modality_activations(model, v, target, L)
+
+        def penalty():
+            z, _ = _modality_activations(model, v, fitted, L)
+            return np.sum(np.logaddexp(0, z) - H_target * z) / len(v)
+
+        assert penalty() == pytest.approx(similarity_penalty(model, v, similarity, 0.05))
+    expected = _numerical_gradient(model, penalty)
     np.testing.assert_allclose(grads["W"], expected["W"], rtol=1e-5, atol=1e-8)
     np.testing.assert_allclose(grads["b"][0], expected["b"], rtol=1e-5, atol=1e-8)
     np.testing.assert_allclose(grads["length_bias"], expected["length_bias"], rtol=1e-5,

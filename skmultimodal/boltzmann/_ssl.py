@@ -30,8 +30,11 @@ def similarity_penalty(model, v, similarity, reg, grads=None):
     given each modality alone (plus the length bias of a Replicated Softmax modality):
 
     - ``"cross_entropy_xy"``: ``H(H^x || H^y) = -sum_jk [H^x log H^y + (1 - H^x) log(1 -
-      H^y)] / n`` (Eq. 2), per row on average;
-    - ``"cross_entropy_yx"``: the same with the modalities swapped;
+      H^y)] / n`` (Eq. 2), per row on average. As in any cross-entropy loss the first
+      argument is the target: the gradient flows through ``H^y`` only, pulling it towards
+      ``H^x``. (Through its first argument a cross-entropy is linear, minimised by saturating
+      ``H^x`` rather than by matching the two: a full gradient collapses the hidden units.)
+    - ``"cross_entropy_yx"``: ``H(H^y || H^x)``, pulling ``H^x`` towards ``H^y``;
     - ``"cca"``: ``-||T||_tr``, ``T = S_xx^{-1/2} S_xy S_yy^{-1/2}`` over the rows, with
       ``reg`` added to the diagonals of ``S_xx`` and ``S_yy`` (Eq. 3).
 
@@ -55,7 +58,7 @@ def similarity_penalty(model, v, similarity, reg, grads=None):
         # -[h log s(z) + (1 - h) log(1 - s(z))] = softplus(z) - h z
         value = float(np.sum(np.logaddexp(0, zy.astype(np.float64)) - Hx * zy) / n)
         grad_zy = (Hy - Hx) / n
-        grad_zx = -zy * Hx * (1 - Hx) / n
+        grad_zx = np.zeros_like(grad_zy)
         if similarity == "cross_entropy_yx":
             grad_zx, grad_zy = grad_zy, grad_zx
     if grads is not None:
@@ -83,10 +86,12 @@ class SSLRBM(MultimodalRBM):
 
     ``H^x = sigmoid(W_x x + b)`` and ``H^y = sigmoid(W_y y + b)`` are the hidden activations
     given each modality alone; ``sim`` is the cross-entropy ``H(H^x || H^y)`` (Eq. 2,
-    ``similarity="cross_entropy_xy"``), the reverse ``H(H^y || H^x)``
-    (``"cross_entropy_yx"``), or the negative total canonical correlation ``-||T||_tr``, ``T
-    = S_xx^{-1/2} S_xy S_yy^{-1/2}`` of the batch's activations with ``cca_reg`` added to
-    the auto-covariances (Eq. 3, ``"cca"``). Each mini-batch is Algorithm 1: a CD-k (or PCD)
+    ``similarity="cross_entropy_xy"``) or the reverse ``H(H^y || H^x)``
+    (``"cross_entropy_yx"``), each pulling the second argument's activations towards the
+    first's (the target of the cross-entropy, see :func:`similarity_penalty`), or the
+    negative total canonical correlation ``-||T||_tr``, ``T = S_xx^{-1/2} S_xy
+    S_yy^{-1/2}`` of the batch's activations with ``cca_reg`` added to the auto-covariances
+    (Eq. 3, ``"cca"``). Each mini-batch is Algorithm 1: a CD-k (or PCD)
     step on the likelihood, then a gradient step of size ``learning_rate * alpha`` (without
     momentum) on the penalty of the batch's complete rows. With ``alpha=0`` the model is
     exactly :class:`MultimodalRBM`.

@@ -235,7 +235,7 @@ class MinVIRBM(_BaseMultimodalRBM):
     Only rows with every modality present carry a conditional pair: rows with a missing
     modality are skipped during training (at least one complete row is needed).
 
-    Read more in the :ref:`User Guide <data_model>`.
+    Read more in the :ref:`User Guide <objectives>`.
 
     Parameters
     ----------

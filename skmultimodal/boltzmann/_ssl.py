@@ -98,7 +98,7 @@ class SSLRBM(MultimodalRBM):
 
     The penalty pairs two modalities: the model must have exactly two.
 
-    Read more in the :ref:`User Guide <data_model>`.
+    Read more in the :ref:`User Guide <objectives>`.
 
     Parameters
     ----------

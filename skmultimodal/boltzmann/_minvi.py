@@ -100,7 +100,7 @@ def mp_loss(model, trace, sparsity_target=0.1, sparsity_cost=0.0):
         loss = loss * predict
     value = loss.sum() / y.shape[0]
     if sparsity_cost:
-        q = trace["hs"][-1].astype(np.float64).mean(axis=0)
+        q = np.clip(trace["hs"][-1].astype(np.float64).mean(axis=0), 1e-6, 1 - 1e-6)
         t = sparsity_target
         value -= sparsity_cost * np.sum(t * np.log(q) + (1 - t) * np.log1p(-q))
     return value
@@ -129,7 +129,7 @@ def mp_backward(model, trace, grads, sparsity_target=0.1, sparsity_cost=0.0):
     gc_t = delta.sum(axis=0)
     grad_h = delta @ W_t.T
     if sparsity_cost:
-        q = hs[-1].mean(axis=0)
+        q = np.clip(hs[-1].mean(axis=0), 1e-6, 1 - 1e-6)
         t = sparsity_target
         grad_h += sparsity_cost * (t / q - (1 - t) / (1 - q)) / n
     grad_u = np.zeros_like(grad_h)

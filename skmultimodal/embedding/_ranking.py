@@ -1,0 +1,515 @@
+"""Visual-semantic ranking embedding (seed 003): two modalities, one cosine space."""
+
+import time
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import (
+    BaseEstimator,
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+    _fit_context,
+)
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import gen_batches
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted
+
+from .._modalities import modality_widths, per_modality, validate_modal_data
+from .._utils import as_generator, keep_state_on_error
+from ..cross_decomposition._dcca import _ACTIVATIONS, _MLP
+from ..metrics import recall_at_k
+from ..retrieval import nearest_neighbors
+from ._kernels import row_norms_safe
+
+_SCORE_KS = (1, 5, 10)
+
+
+def ranking_loss(A, B, margin, max_violation):
+    """Bidirectional hinge ranking loss of paired unit rows, and its gradient.
+
+    With ``S = A B^T`` (cosines of unit rows) and the pairs on the diagonal,
+
+    ``L = sum_i sum_{k != i} [margin - S_ii + S_ik]_+ + [margin - S_ii + S_ki]_+``
+
+    (seed 003's cost: the image ``a_i`` against the contrastive captions ``b_k`` and the
+    caption ``b_i`` against the contrastive images ``a_k``); with ``max_violation`` each sum
+    over ``k`` is replaced by its largest term, the hardest negative of VSE++ (Faghri et al.
+    2018).
+
+    Returns
+    -------
+    loss : float
+        ``L`` divided by the number of pairs.
+    grad_A, grad_B : ndarray
+        Gradients of that mean with respect to ``A`` and ``B``.
+    """
+    n = A.shape[0]
+    S = A @ B.T
+    diag = np.diag(S).copy()
+    off = ~np.eye(n, dtype=bool)
+    cost_b = np.where(off, margin - diag[:, None] + S, 0.0)  # image i vs captions k
+    cost_a = np.where(off, margin - diag[None, :] + S, 0.0)  # caption k vs images i (col k)
+    np.maximum(cost_b, 0.0, out=cost_b)
+    np.maximum(cost_a, 0.0, out=cost_a)
+    if max_violation:
+        rows = np.arange(n)
+        hard_b = cost_b.argmax(axis=1)
+        hard_a = cost_a.argmax(axis=0)
+        loss = cost_b[rows, hard_b].sum() + cost_a[hard_a, rows].sum()
+        active_b = np.zeros_like(S)
+        active_b[rows, hard_b] = cost_b[rows, hard_b] > 0
+        active_a = np.zeros_like(S)
+        active_a[hard_a, rows] = cost_a[hard_a, rows] > 0
+    else:
+        loss = cost_b.sum() + cost_a.sum()
+        active_b = (cost_b > 0).astype(S.dtype)
+        active_a = (cost_a > 0).astype(S.dtype)
+    G = active_b + active_a
+    G[np.diag_indices(n)] -= active_b.sum(axis=1) + active_a.sum(axis=0)
+    G /= n
+    return float(loss / n), G @ B, G.T @ A
+
+
+def _normalize_backward(Z, norms, grad_unit):
+    """Gradient with respect to ``Z`` of a function of ``Z / |Z|`` (row-wise)."""
+    unit = Z / norms[:, None]
+    return (grad_unit - unit * np.einsum("ij,ij->i", grad_unit, unit)[:, None]) / norms[:, None]
+
+
+class RankingEmbedding(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+    """Joint embedding of two modalities trained with a bidirectional ranking loss.
+
+    Each modality (say image features and sentence or tag features, two column blocks of X;
+    see ``modalities``) has its own map into a shared ``n_components``-dimensional space, a
+    linear map or a small multi-layer perceptron (``hidden_layer_sizes``). Embeddings are
+    compared by cosine similarity, and training pulls the two modalities of a row together
+    while pushing the other rows of the mini-batch away, with the bidirectional hinge of
+    seed 003 (see :func:`ranking_loss`): summed over the contrastive rows, or, with
+    ``max_violation=True``, only the hardest one of each direction (VSE++). Rows with a
+    missing modality (its block all NaN) are not pairs and are left out of training; rows
+    with both are. Training is mini-batch Adam with an L2 penalty ``alpha`` on the weights.
+
+    :meth:`transform` embeds whichever modality a row has, unit-normalised; a row with both
+    gets the normalised mean of the two. So image-to-text retrieval is: transform the text
+    queries (image block NaN), transform the images (text block NaN), and rank by cosine
+    (:func:`skmultimodal.retrieval.nearest_neighbors`).
+
+    Parameters
+    ----------
+    n_components : int, default=32
+        Dimension of the shared space.
+    modalities : None, list of int or list of (str, columns) tuples, default=None
+        The two modalities' columns (see :ref:`data_model`); by default the two halves.
+    hidden_layer_sizes : tuple of int or list of tuples, default=()
+        Hidden layers of each modality's network: ``()`` is a linear map; one tuple for both
+        modalities or a list with one tuple per modality.
+    activation : {"relu", "tanh", "logistic"}, default="relu"
+        Hidden-layer non-linearity.
+    margin : float, default=0.2
+        The hinge margin ``alpha`` on cosine similarities.
+    max_violation : bool, default=False
+        Use only the hardest negative of each direction (VSE++) instead of the sum.
+    alpha : float, default=1e-4
+        L2 penalty on the weights (``alpha / 2 * ||W||^2`` per weight matrix).
+    learning_rate : float, default=0.01
+        Adam step size.
+    batch_size : int, default=128
+        Number of pairs per mini-batch; the other pairs of the batch are the negatives.
+    max_iter : int, default=100
+        Maximum number of epochs of :meth:`fit`.
+    tol : float, default=1e-4
+        Improvement below which an epoch counts as no improvement.
+    n_iter_no_change : int, default=5
+        Stop after this many epochs without improvement of the training loss (or of the
+        validation score with ``early_stopping``).
+    early_stopping : bool, default=False
+        In :meth:`fit`, hold out ``validation_fraction`` of the pairs, stop when their
+        :meth:`score` stops improving and keep the best epoch's weights.
+    validation_fraction : float, default=0.1
+        Fraction of the pairs held out for early stopping.
+    warm_start : bool, default=False
+        Make :meth:`fit` continue from the current weights.
+    random_state : int, RandomState instance or None, default=None
+        Seed of the initialisation, the shuffling and the validation split.
+    verbose : int, default=0
+        Print one line per epoch.
+
+    Attributes
+    ----------
+    networks_ : list of ndarray
+        The flat parameter vector of each modality's network.
+    loss_curve_ : list of float
+        Mean training objective (ranking loss plus penalty) per epoch.
+    validation_scores_ : list of float or None
+        Validation :meth:`score` per epoch with ``early_stopping``.
+    best_validation_score_ : float or None
+        Best validation score with ``early_stopping``.
+    n_iter_ : int
+        Number of epochs run.
+    modalities_ : list of (str, slice or ndarray)
+        The resolved modality specification.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of features seen during fit, when X has string column names.
+
+    See Also
+    --------
+    skmultimodal.CCA : The unsupervised linear coordinated representation.
+
+    References
+    ----------
+    Kiros, R., Salakhutdinov, R. and Zemel, R. Unifying visual-semantic embeddings with
+    multimodal neural language models. 2014.
+
+    Faghri, F., Fleet, D., Kiros, J. and Fidler, S. VSE++: improving visual-semantic
+    embeddings with hard negatives. BMVC 2018.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmultimodal.embedding import RankingEmbedding
+    >>> rng = np.random.default_rng(0)
+    >>> latent = rng.standard_normal((300, 4))
+    >>> X = np.hstack([latent @ rng.standard_normal((4, 10)),
+    ...                latent @ rng.standard_normal((4, 6))])
+    >>> model = RankingEmbedding(n_components=4, modalities=[10, 6], random_state=0).fit(X)
+    >>> bool(model.score(X) > 0.8)
+    True
+    """
+
+    _parameter_constraints = {
+        "n_components": [Interval(Integral, 1, None, closed="left")],
+        "modalities": [None, list, tuple],
+        "hidden_layer_sizes": [tuple, list],
+        "activation": [StrOptions(set(_ACTIVATIONS))],
+        "margin": [Interval(Real, 0, None, closed="neither")],
+        "max_violation": ["boolean"],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "batch_size": [Interval(Integral, 2, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, None, None, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "warm_start": ["boolean"],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(self, n_components=32, *, modalities=None, hidden_layer_sizes=(),
+                 activation="relu", margin=0.2, max_violation=False, alpha=1e-4,
+                 learning_rate=0.01, batch_size=128, max_iter=100, tol=1e-4,
+                 n_iter_no_change=5, early_stopping=False, validation_fraction=0.1,
+                 warm_start=False, random_state=None, verbose=0):
+        self.n_components = n_components
+        self.modalities = modalities
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.margin = margin
+        self.max_violation = max_violation
+        self.alpha = alpha
+        self.learning_rate = learning_rate
+        self.batch_size = batch_size
+        self.max_iter = max_iter
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.warm_start = warm_start
+        self.random_state = random_state
+        self.verbose = verbose
+
+    @property
+    def _n_features_out(self):
+        return self.n_components
+
+    # -- data -------------------------------------------------------------------------------
+
+    def _validate(self, X, reset):
+        dtype = [np.float64, np.float32] if reset else self._dtype
+        X, missing, _ = validate_modal_data(self, X, reset=reset, dtype=dtype)
+        if reset and len(self.modalities_) != 2:
+            raise ValueError(
+                f"RankingEmbedding embeds exactly two modalities; `modalities` gives "
+                f"{len(self.modalities_)}: {[name for name, _ in self.modalities_]}."
+            )
+        return X, missing
+
+    def _views(self, X, rows=None):
+        """Dense blocks of the two modalities for the given rows."""
+        block = X if rows is None else X[rows]
+        if sp.issparse(block):
+            block = block.toarray()
+        return [np.ascontiguousarray(block[:, cols], dtype=self._dtype)
+                for _, cols in self.modalities_]
+
+    def _pairs(self, X, missing, what):
+        complete = np.flatnonzero(~missing.any(axis=1))
+        if complete.size < 2:
+            raise ValueError(
+                f"{what} needs at least 2 rows with both modalities present (pairs); got "
+                f"{complete.size}. Rows with a missing modality cannot be used as pairs."
+            )
+        return complete
+
+    def _build(self):
+        hidden = self.hidden_layer_sizes
+        if all(isinstance(h, Integral) for h in hidden):
+            hidden = [tuple(hidden)] * 2
+        hidden = per_modality(list(hidden), "hidden_layer_sizes", 2)
+        return [_MLP([w, *map(int, h), self.n_components], self.activation)
+                for w, h in zip(modality_widths(self.modalities_), hidden)]
+
+    # -- objective --------------------------------------------------------------------------
+
+    def _embed(self, net, theta, V):
+        outputs = net.forward(theta, V)
+        Z = outputs[-1]
+        norms = row_norms_safe(Z)
+        return outputs, Z / norms[:, None], norms
+
+    def _objective(self, thetas, views):
+        """Mean ranking loss of the pairs plus the L2 penalty, and per-network gradients."""
+        outs = [self._embed(net, t, V) for net, t, V in zip(self._nets, thetas, views)]
+        loss, grad_a, grad_b = ranking_loss(outs[0][1], outs[1][1], self.margin,
+                                            self.max_violation)
+        grads = []
+        for net, theta, (outputs, unit, norms), g in zip(self._nets, thetas, outs,
+                                                          (grad_a, grad_b)):
+            grad = net.backward(theta, outputs, _normalize_backward(outputs[-1], norms, g))
+            start = 0
+            for a, b in net.shapes:
+                W = theta[start:start + a * b]
+                loss += 0.5 * self.alpha * float(W @ W)
+                grad[start:start + a * b] += self.alpha * W
+                start += a * b + b
+            grads.append(grad)
+        return loss, grads
+
+    # -- fitting ----------------------------------------------------------------------------
+
+    @keep_state_on_error
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Train both maps on the rows of X that have both modalities.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The two modalities' columns side by side; rows with a missing modality (whole
+            block NaN) are ignored for training.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        warm = self.warm_start and hasattr(self, "networks_")
+        X, missing = self._validate(X, reset=not warm)
+        pairs = self._pairs(X, missing, "fit")
+        if not warm:
+            self._start(X)
+        self._train(X, pairs, self.max_iter, check_convergence=True)
+        return self
+
+    @keep_state_on_error
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y=None):
+        """One epoch over the pairs of X, continuing the current model.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            A chunk of data.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : object
+            The updated estimator.
+        """
+        first = not hasattr(self, "networks_")
+        X, missing = self._validate(X, reset=first)
+        pairs = self._pairs(X, missing, "partial_fit")
+        if first:
+            self._start(X)
+        self._train(X, pairs, 1, check_convergence=False)
+        return self
+
+    def _start(self, X):
+        self._dtype = X.dtype
+        self._rng = as_generator(self.random_state)
+        self._nets = self._build()
+        self.networks_ = [net.init(self._rng).astype(self._dtype) for net in self._nets]
+        self._adam = None
+        self.n_iter_ = 0
+        self.loss_curve_ = []
+        self.validation_scores_ = [] if self.early_stopping else None
+        self.best_validation_score_ = None
+        self.best_loss_ = np.inf
+
+    def _train(self, X, pairs, n_epochs, check_convergence):
+        rng = self._rng
+        thetas = [t.copy() for t in self.networks_]
+        if self._adam is None:
+            adam = {"step": 0, "m": [np.zeros_like(t) for t in thetas],
+                    "v": [np.zeros_like(t) for t in thetas]}
+        else:
+            adam = {"step": self._adam["step"], "m": [m.copy() for m in self._adam["m"]],
+                    "v": [v.copy() for v in self._adam["v"]]}
+        val_views = None
+        if self.early_stopping and check_convergence:
+            order = rng.permutation(pairs)
+            n_val = int(round(self.validation_fraction * pairs.size))
+            if n_val < 2 or pairs.size - n_val < 2:
+                raise ValueError(
+                    f"validation_fraction={self.validation_fraction} of {pairs.size} pairs "
+                    f"leaves {n_val} for validation; early stopping needs at least 2 "
+                    "validation and 2 training pairs."
+                )
+            val_views = self._views(X, np.sort(order[:n_val]))
+            pairs = np.sort(order[n_val:])
+        curve = list(self.loss_curve_)
+        validation = list(self.validation_scores_ or [])
+        best_score, best_loss = self.best_validation_score_, self.best_loss_
+        best_thetas, no_improvement, converged, epochs_run = None, 0, False, 0
+        beta1, beta2, eps = 0.9, 0.999, 1e-8
+        batch = min(self.batch_size, pairs.size)
+        for epoch in range(n_epochs):
+            tic = time.perf_counter()
+            order = rng.permutation(pairs)
+            total, count = 0.0, 0
+            with np.errstate(over="ignore", invalid="ignore"):
+                for chunk in gen_batches(order.size, batch, min_batch_size=2):
+                    rows = np.sort(order[chunk])
+                    loss, grads = self._objective(thetas, self._views(X, rows))
+                    total += loss * rows.size
+                    count += rows.size
+                    adam["step"] += 1
+                    t = adam["step"]
+                    rate = self.learning_rate * np.sqrt(1 - beta2**t) / (1 - beta1**t)
+                    for theta, g, m, v in zip(thetas, grads, adam["m"], adam["v"]):
+                        m *= beta1
+                        m += (1 - beta1) * g
+                        v *= beta2
+                        v += (1 - beta2) * g * g
+                        theta -= rate * m / (np.sqrt(v) + eps)
+            epochs_run += 1
+            if not (np.isfinite(total) and all(np.all(np.isfinite(t)) for t in thetas)):
+                raise FloatingPointError(
+                    "RankingEmbedding diverged: its loss or weights became NaN or infinite in "
+                    f"epoch {self.n_iter_ + epochs_run} with learning_rate={self.learning_rate}. "
+                    "Lower the learning_rate and standardise the features."
+                )
+            curve.append(total / max(count, 1))
+            message = f"loss = {curve[-1]:.5f}"
+            if val_views is not None:
+                score = self._paired_score(thetas, val_views)
+                validation.append(score)
+                message += f", validation score = {score:.4f}"
+                no_improvement = (0 if best_score is None or score > best_score + self.tol
+                                  else no_improvement + 1)
+                if best_score is None or score > best_score:
+                    best_score, best_thetas = score, [t.copy() for t in thetas]
+            elif check_convergence:
+                no_improvement = 0 if curve[-1] < best_loss - self.tol else no_improvement + 1
+            best_loss = min(best_loss, curve[-1])
+            if self.verbose:
+                print(f"[RankingEmbedding] epoch {self.n_iter_ + epochs_run}, {message}, "
+                      f"time = {time.perf_counter() - tic:.2f}s")
+            if check_convergence and no_improvement >= self.n_iter_no_change:
+                converged = True
+                break
+        if check_convergence and not converged:
+            warnings.warn(
+                f"RankingEmbedding: the maximum number of epochs max_iter={self.max_iter} was "
+                "reached and the optimisation has not converged yet; raise max_iter.",
+                ConvergenceWarning,
+            )
+        self.networks_ = best_thetas if best_thetas is not None else thetas
+        self._adam = adam
+        self.n_iter_ += epochs_run
+        self.loss_curve_ = curve
+        self.best_loss_ = best_loss
+        if val_views is not None:
+            self.validation_scores_ = validation
+            self.best_validation_score_ = best_score
+
+    # -- inference --------------------------------------------------------------------------
+
+    def _unit_embeddings(self, thetas, views):
+        return [self._embed(net, t, V)[1] for net, t, V in zip(self._nets, thetas, views)]
+
+    def _paired_score(self, thetas, views):
+        A, B = self._unit_embeddings(thetas, views)
+        n = A.shape[0]
+        scores = []
+        for queries, database in ((A, B), (B, A)):
+            ranking = nearest_neighbors(queries, database, n_neighbors=min(max(_SCORE_KS), n))[1]
+            scores += [recall_at_k(ranking, k=min(k, n)) for k in _SCORE_KS]
+        return float(np.mean(scores))
+
+    def transform(self, X):
+        """Embed each row from the modalities it has, in the shared unit-norm space.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Data; a missing modality is its whole block set to NaN. Rows need at least one
+            modality.
+
+        Returns
+        -------
+        Z : ndarray of shape (n_samples, n_components)
+            Unit-norm embeddings: of the present modality, or the normalised mean of both.
+        """
+        check_is_fitted(self)
+        X, missing = self._validate(X, reset=False)
+        Z = np.zeros((X.shape[0], self.n_components), dtype=self._dtype)
+        for m, (net, theta) in enumerate(zip(self._nets, self.networks_)):
+            rows = np.flatnonzero(~missing[:, m])
+            if rows.size:
+                view = self._views(X, rows)[m]
+                Z[rows] += self._embed(net, theta, view)[1]
+        return Z / row_norms_safe(Z)[:, None]
+
+    def score(self, X, y=None):
+        """Cross-modal retrieval quality of the rows of X that have both modalities.
+
+        Each such row's first modality is a query against the second modalities of all of
+        them (and the reverse); the score is the mean over both directions of Recall@1, @5
+        and @10 (:func:`skmultimodal.metrics.recall_at_k`, the "R-sum" of the ranking
+        literature divided by 600; K capped at the number of pairs). Higher is better, in
+        [0, 1], and needs no labels, so it serves model selection directly.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Data with at least 2 complete rows.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        score : float
+            Mean recall of the true partner.
+        """
+        check_is_fitted(self)
+        X, missing = self._validate(X, reset=False)
+        pairs = self._pairs(X, missing, "score")
+        return self._paired_score(self.networks_, self._views(X, pairs))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        tags.input_tags.sparse = True
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags

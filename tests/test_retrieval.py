@@ -1,0 +1,177 @@
+"""nearest_neighbors: against brute force, batching invariance, ties, errors."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from sklearn import config_context
+from sklearn.neighbors import NearestNeighbors
+from sklearn.preprocessing import normalize
+
+from skmultimodal.retrieval import nearest_neighbors
+
+
+@pytest.fixture
+def data():
+    rng = np.random.default_rng(0)
+    return rng.normal(size=(37, 5)), rng.normal(size=(101, 5))
+
+
+@pytest.mark.parametrize("metric", ["cosine", "euclidean"])
+def test_matches_sklearn_brute_force(data, metric):
+    queries, database = data
+    nn = NearestNeighbors(n_neighbors=7, metric=metric, algorithm="brute").fit(database)
+    expected_distances, expected_indices = nn.kneighbors(queries)
+    scores, indices = nearest_neighbors(queries, database, n_neighbors=7, metric=metric)
+    np.testing.assert_array_equal(indices, expected_indices)
+    if metric == "cosine":  # sklearn's cosine distance is 1 - similarity
+        np.testing.assert_allclose(scores, 1 - expected_distances, atol=1e-12)
+        assert np.all(np.diff(scores, axis=1) <= 0)
+    else:
+        np.testing.assert_allclose(scores, expected_distances, rtol=1e-12)
+        assert np.all(np.diff(scores, axis=1) >= 0)
+
+
+@pytest.mark.parametrize("metric", ["cosine", "euclidean"])
+def test_scores_are_the_direct_formula(data, metric):
+    queries, database = data
+    scores, indices = nearest_neighbors(queries, database, n_neighbors=4, metric=metric)
+    q, d = queries[:, None, :], database[indices]
+    if metric == "cosine":
+        direct = (q * d).sum(-1) / np.linalg.norm(q, axis=-1) / np.linalg.norm(d, axis=-1)
+    else:
+        direct = np.linalg.norm(q - d, axis=-1)
+    np.testing.assert_allclose(scores, direct, rtol=1e-12)
+
+
+@pytest.mark.parametrize("metric", ["cosine", "euclidean"])
+@pytest.mark.parametrize("n_neighbors", [1, 5, None])
+def test_batching_does_not_change_the_result(data, metric, n_neighbors):
+    queries, database = data
+    reference = nearest_neighbors(queries, database, n_neighbors=n_neighbors, metric=metric,
+                                  batch_size=len(queries))
+    for batch_size in (1, 4, 36, 1000):
+        scores, indices = nearest_neighbors(queries, database, n_neighbors=n_neighbors,
+                                            metric=metric, batch_size=batch_size)
+        np.testing.assert_array_equal(indices, reference[1])
+        # BLAS may round a one-row product differently from a block product by an ulp.
+        np.testing.assert_allclose(scores, reference[0], rtol=1e-13, atol=1e-15)
+
+
+def test_default_batch_follows_working_memory(data, monkeypatch):
+    """A tiny working memory forces one-row batches: the score block never exceeds a row."""
+    from skmultimodal import retrieval
+
+    queries, database = data
+    shapes = []
+    original = retrieval._top_k
+
+    def spy(cost, k):
+        shapes.append(cost.shape)
+        return original(cost, k)
+
+    monkeypatch.setattr(retrieval, "_top_k", spy)
+    with config_context(working_memory=1e-3):  # about 1 KiB: one query row per batch
+        _, small = nearest_neighbors(queries, database, n_neighbors=3)
+    assert shapes and all(shape == (1, len(database)) for shape in shapes)
+    shapes.clear()
+    _, large = nearest_neighbors(queries, database, n_neighbors=3)
+    assert shapes == [(len(queries), len(database))]
+    np.testing.assert_array_equal(small, large)
+
+
+def test_full_ranking_is_a_permutation(data):
+    queries, database = data
+    _, indices = nearest_neighbors(queries, database, n_neighbors=None)
+    assert indices.shape == (len(queries), len(database))
+    np.testing.assert_array_equal(np.sort(indices, axis=1),
+                                  np.broadcast_to(np.arange(len(database)), indices.shape))
+
+
+def test_cosine_equals_euclidean_on_unit_rows(data):
+    queries, database = (normalize(a) for a in data)
+    similarities, by_cosine = nearest_neighbors(queries, database, n_neighbors=10)
+    distances, by_euclidean = nearest_neighbors(queries, database, n_neighbors=10,
+                                                metric="euclidean")
+    np.testing.assert_array_equal(by_cosine, by_euclidean)
+    np.testing.assert_allclose(distances**2, 2 - 2 * similarities, atol=1e-12)
+
+
+def test_cosine_ignores_scale(data):
+    queries, database = data
+    scale = np.random.default_rng(1).uniform(0.1, 10, size=(len(database), 1))
+    a = nearest_neighbors(queries, database, n_neighbors=6)
+    b = nearest_neighbors(3 * queries, scale * database, n_neighbors=6)
+    np.testing.assert_array_equal(a[1], b[1])
+    np.testing.assert_allclose(a[0], b[0], rtol=1e-12)
+
+
+@pytest.mark.parametrize("metric", ["cosine", "euclidean"])
+@pytest.mark.parametrize("batch_size", [1, None])
+def test_ties_go_to_the_lower_index(metric, batch_size):
+    # Database items 1, 3, 4, 6 are copies of one vector, 0 and 5 of another farther away.
+    near, far = np.array([1.0, 0.0]), np.array([0.0, 1.0])
+    database = np.array([far, near, [-1.0, -1.0], near, near, far, near])
+    queries = np.array([[2.0, 0.0], [3.0, 0.0]])
+    for k, expected in [(1, [1]), (2, [1, 3]), (3, [1, 3, 4]), (4, [1, 3, 4, 6]),
+                        (5, [1, 3, 4, 6, 0]), (7, [1, 3, 4, 6, 0, 5, 2])]:
+        _, indices = nearest_neighbors(queries, database, n_neighbors=k, metric=metric,
+                                       batch_size=batch_size)
+        np.testing.assert_array_equal(indices, [expected, expected])
+
+
+def test_ties_lower_index_at_random_cut():
+    """Many exact ties straddling the k-th place: the chosen ones are the lowest indices."""
+    rng = np.random.default_rng(3)
+    database = rng.integers(0, 3, size=(500, 1)).astype(float)  # values 0, 1, 2
+    queries = np.array([[0.0], [2.0], [1.2]])
+    _, indices = nearest_neighbors(queries, database, n_neighbors=50, metric="euclidean")
+    for query, row in zip(queries, indices):
+        distance = np.abs(database[:, 0] - query[0])
+        expected = np.lexsort((np.arange(len(database)), distance))[:50]
+        np.testing.assert_array_equal(row, expected)
+
+
+def test_zero_vector_has_zero_cosine_similarity():
+    database = np.array([[1.0, 0.0], [0.0, 0.0], [-1.0, 0.0]])
+    similarities, indices = nearest_neighbors([[1.0, 1.0]], database, n_neighbors=3)
+    np.testing.assert_array_equal(indices, [[0, 1, 2]])
+    np.testing.assert_allclose(similarities, [[np.sqrt(0.5), 0.0, -np.sqrt(0.5)]])
+    similarities, _ = nearest_neighbors([[0.0, 0.0]], database, n_neighbors=3)
+    np.testing.assert_array_equal(similarities, [[0.0, 0.0, 0.0]])
+
+
+def test_dtype():
+    rng = np.random.default_rng(0)
+    q, d = rng.normal(size=(5, 3)).astype(np.float32), rng.normal(size=(20, 3)).astype(np.float32)
+    for metric in ("cosine", "euclidean"):
+        scores, indices = nearest_neighbors(q, d, n_neighbors=3, metric=metric)
+        assert scores.dtype == np.float32
+        assert indices.dtype == np.intp
+        assert nearest_neighbors(q, d.astype(np.float64), n_neighbors=3)[0].dtype == np.float64
+
+
+@pytest.mark.parametrize(
+    "kwargs, queries, database, message",
+    [
+        ({"n_neighbors": 0}, None, None, "n_neighbors must be an int in \\[1, n_database"),
+        ({"n_neighbors": 102}, None, None, "n_neighbors must be an int in \\[1, n_database"),
+        ({"n_neighbors": 2.0}, None, None, "n_neighbors must be an int"),
+        ({"metric": "manhattan"}, None, None, "metric must be one of"),
+        ({"batch_size": 0}, None, None, "batch_size must be a positive int"),
+        ({}, np.ones((2, 4)), None, "queries have 4 columns but the database has 5"),
+        ({}, np.full((2, 5), np.nan), None, "NaN"),
+        ({}, None, np.full((3, 5), np.inf), "infinity"),
+        ({}, np.ones((0, 5)), None, "0 sample"),
+    ],
+)
+def test_errors(data, kwargs, queries, database, message):
+    q, d = data
+    with pytest.raises(ValueError, match=message):
+        nearest_neighbors(q if queries is None else queries,
+                          d if database is None else database, **kwargs)
+
+
+def test_sparse_is_refused(data):
+    queries, database = data
+    with pytest.raises(TypeError, match="toarray"):
+        nearest_neighbors(sp.csr_matrix(queries), database)

@@ -5,9 +5,11 @@ naming the column blocks, and a missing modality written as its whole block set 
 """
 
 from ._modalities import split_modalities, stack_modalities
-from .boltzmann import MinVIRBM, MultimodalRBM, SSLRBM
+from .boltzmann import MinVIRBM, MultimodalDBM, MultimodalRBM, SSLRBM
 from .cross_decomposition import CCA, KCCA, DeepCCA
+from .embedding import LargeMarginEmbedding, RankingEmbedding, UnifiedSemanticEmbedding
 from .impute import ModalityImputer
+from . import metrics, retrieval  # noqa: F401  (public submodules)
 
 __version__ = "0.1.0.dev0"
 
@@ -15,10 +17,14 @@ __all__ = [
     "CCA",
     "DeepCCA",
     "KCCA",
+    "LargeMarginEmbedding",
     "MinVIRBM",
     "ModalityImputer",
+    "MultimodalDBM",
     "MultimodalRBM",
+    "RankingEmbedding",
     "SSLRBM",
+    "UnifiedSemanticEmbedding",
     "split_modalities",
     "stack_modalities",
 ]

@@ -1,7 +1,8 @@
 """Energy-based multimodal models."""
 
+from ._dbm import MultimodalDBM
 from ._minvi import MinVIRBM
 from ._mrbm import MultimodalRBM
 from ._ssl import SSLRBM
 
-__all__ = ["MinVIRBM", "MultimodalRBM", "SSLRBM"]
+__all__ = ["MinVIRBM", "MultimodalDBM", "MultimodalRBM", "SSLRBM"]

@@ -18,13 +18,16 @@ from .._utils import as_generator
         "doc_length": [Interval(Integral, 1, None, closed="left")],
         "topic_concentration": [Interval(Real, 0, None, closed="neither")],
         "noise": [Interval(Real, 0, None, closed="left")],
+        "n_labels": [None, Interval(Integral, 1, None, closed="left")],
+        "label_threshold": [Interval(Real, 0, 1, closed="neither")],
         "random_state": ["random_state"],
     },
     prefer_skip_nested_validation=True,
 )
 def make_multimodal_topics(
     n_samples=1000, *, n_topics=5, n_image_features=50, n_tags=100, doc_length=10,
-    topic_concentration=0.1, noise=1.0, random_state=None,
+    topic_concentration=0.1, noise=1.0, n_labels=None, label_threshold=0.25,
+    random_state=None,
 ):
     """Paired Gaussian "image features" and tag counts generated from shared latent topics.
 
@@ -33,6 +36,13 @@ def make_multimodal_topics(
     loadings ``A ~ N(0, I)``; tags are ``doc_length`` draws from the mixture ``theta @ B`` of
     topic-word distributions ``B`` (each topic favours its own few tags). Both modalities
     carry the same latent information, so each predicts the other.
+
+    With ``n_labels``, samples also get multi-label classes from the same topics, as the
+    concept labels of MIR-Flickr: label ``j`` is tied to one topic (``j mod n_topics``, so
+    every topic has a label) or, beyond the first ``n_topics``, to a random pair of topics,
+    and a sample carries it when the proportion of those topics is at least
+    ``label_threshold``. The labels are drawn after everything else, so the other outputs do
+    not depend on ``n_labels``.
 
     Parameters
     ----------
@@ -51,6 +61,10 @@ def make_multimodal_topics(
         single-topic.
     noise : float, default=1.0
         Standard deviation of the Gaussian noise on the image features.
+    n_labels : int, default=None
+        Number of multi-label classes to return as a third output; None returns none.
+    label_threshold : float, default=0.25
+        Topic proportion from which a sample carries a topic's label.
     random_state : int, RandomState instance or None, default=None
         Seed.
 
@@ -61,6 +75,10 @@ def make_multimodal_topics(
         (with ``visible_units=["gaussian", "replicated_softmax"]``) to an estimator.
     y : ndarray of shape (n_samples,)
         Dominant topic of each sample.
+    Y : ndarray of shape (n_samples, n_labels)
+        Multi-label indicator matrix (0/1 ints), returned only when ``n_labels`` is given.
+        Every sample carries at least the label of its dominant topic when ``n_labels >=
+        n_topics``.
 
     Examples
     --------
@@ -71,6 +89,9 @@ def make_multimodal_topics(
     (200, 50)
     >>> X[:, 20:].sum(axis=1)[:3]
     array([10., 10., 10.])
+    >>> X, y, Y = make_multimodal_topics(n_samples=200, n_labels=8, random_state=0)
+    >>> Y.shape
+    (200, 8)
     """
     rng = check_random_state(random_state)
     theta = rng.dirichlet(np.full(n_topics, topic_concentration), size=n_samples)
@@ -83,7 +104,20 @@ def make_multimodal_topics(
     mixture = theta @ word_dist
     mixture /= mixture.sum(axis=1, keepdims=True)
     tags = np.vstack([rng.multinomial(doc_length, p) for p in mixture]).astype(np.float64)
-    return np.hstack([image, tags]), theta.argmax(axis=1)
+    X, y = np.hstack([image, tags]), theta.argmax(axis=1)
+    if n_labels is None:
+        return X, y
+    membership = np.zeros((n_topics, n_labels))
+    for j in range(n_labels):
+        if j < n_topics:
+            membership[j, j] = 1.0
+        else:
+            membership[rng.choice(n_topics, size=2, replace=False), j] = 1.0
+    Y = (theta @ membership >= label_threshold).astype(np.int64)
+    # the dominant topic's own label is always carried (it has proportion >= 1 / n_topics)
+    own = np.arange(n_samples)[y < n_labels]
+    Y[own, y[y < n_labels]] = 1
+    return X, y, Y
 
 
 @validate_params(

@@ -1,0 +1,1115 @@
+"""Multimodal deep Boltzmann machine (seed 000) and its pretrained stack of RBMs.
+
+The model (Srivastava & Salakhutdinov 2012; seed 000) is a layered undirected graph: each
+modality ``m`` has a pathway of hidden layers ``v_m - h_m1 - ... - h_mL``, and one joint layer
+``h^(top)`` of ``n_components`` units is connected to the last layer of every pathway. Its
+energy sums one bilinear term per edge, the hidden biases and each modality's own unit term
+(``_units``)::
+
+    E(v, h) = - sum_edges x_upper^T W_e x_lower - sum_layers b_l^T h_l
+              - sum_m D_m a_m^T h_m1 + sum_m U_m(v_m; c_m)
+
+The graph is bipartite: even layers (the visible layers, every second hidden layer of a
+pathway) against odd layers, so Gibbs sampling alternates two blocks, and with the odd layers
+summed out the model is an RBM over the even layers (used by annealed importance sampling).
+"""
+
+from numbers import Integral
+
+import numpy as np
+from sklearn.utils import gen_batches
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted
+
+from .._utils import as_generator
+from . import _kernels
+from ._ais import ais_log_partition, base_rate_bias
+from ._mrbm import _BaseMultimodalRBM, _dense_rows, _RBMModel, _unit_groups
+from ._units import VISIBLE_UNITS
+
+_BINARY = VISIBLE_UNITS["binary"]
+
+
+def _entropy(p):
+    """Sum over units of the Bernoulli entropy of probabilities ``p``, per row, float64."""
+    p = np.clip(p.astype(np.float64), 1e-12, 1 - 1e-12)
+    return -(p * np.log(p) + (1 - p) * np.log1p(-p)).sum(axis=1)
+
+
+class _Structure:
+    """The layers and edges of a multimodal DBM (no parameters).
+
+    Layers ``0 .. M-1`` are the modalities' visible layers, then each pathway's hidden layers
+    bottom-up, then the joint top layer. ``edges`` are ``(lower, upper)`` layer pairs.
+    """
+
+    def __init__(self, columns, units, pathways, n_components):
+        self.columns, self.units = columns, units
+        M = len(columns)
+        self.n_modalities = M
+        self.widths = [c.stop - c.start if isinstance(c, slice) else c.size for c in columns]
+        self.names = [f"v{m}" for m in range(M)]
+        self.edges, self.parity = [], [0] * M
+        tops = []
+        for m, sizes in enumerate(pathways):
+            below = m
+            for depth, width in enumerate(sizes, start=1):
+                self.widths.append(width)
+                self.names.append(f"h{m}_{depth}")
+                self.parity.append(depth % 2)
+                self.edges.append((below, len(self.widths) - 1))
+                below = len(self.widths) - 1
+            tops.append(below)
+        parities = {len(sizes) % 2 for sizes in pathways}
+        if len(parities) > 1:
+            raise ValueError(
+                "Every pathway needs a number of hidden layers of the same parity (all even or "
+                f"all odd) for the DBM to be bipartite; got pathways={list(pathways)}."
+            )
+        self.widths.append(n_components)
+        self.names.append("top")
+        self.top = len(self.widths) - 1
+        self.parity.append((parities.pop() + 1) % 2)
+        self.edges.extend((t, self.top) for t in tops)
+        self.pathway_tops = tops
+        self.hidden = list(range(M, len(self.widths)))
+        self.odd = [i for i in self.hidden if self.parity[i] == 1]
+        self.even_hidden = [i for i in self.hidden if self.parity[i] == 0]
+        self.down = [[e for e, (lo, up) in enumerate(self.edges) if up == i]
+                     for i in range(len(self.widths))]
+        self.up = [[e for e, (lo, up) in enumerate(self.edges) if lo == i]
+                   for i in range(len(self.widths))]
+        # the layer whose hidden bias a modality's document length scales
+        self.length_layer = [self.edges[self.up[m][0]][1] for m in range(M)]
+        # bottom-up order of the hidden layers (pathways, then the top)
+        self.order = self.hidden
+
+
+class _DBMModel:
+    """Parameters of a multimodal DBM with its inference routines.
+
+    ``W[e]`` is ``(width[upper], width[lower])`` for edge ``e``; ``b[i]`` the bias of hidden
+    layer ``i`` (shape ``(1, width)``, indexed by layer); ``c[m]`` the visible bias of modality
+    ``m`` (``(1, width)``); ``a[m]`` its length-scaled bias on the layer above it (zeros unless
+    Replicated Softmax).
+    """
+
+    def __init__(self, structure, W, b, c, a, mean_length):
+        self.s, self.W, self.b, self.c, self.a = structure, W, b, c, a
+        self.mean_length = mean_length
+        self.uses_length = [u.has_length for u in structure.units]
+        self.groups = _unit_groups(structure.columns, structure.units)
+
+    def copy(self):
+        return _DBMModel(self.s, [w.copy() for w in self.W],
+                         {i: b.copy() for i, b in self.b.items()}, [c.copy() for c in self.c],
+                         [a.copy() for a in self.a], self.mean_length.copy())
+
+    @property
+    def dtype(self):
+        return self.W[0].dtype
+
+    def params(self):
+        """Every parameter block as a 2-D array, in a fixed order (views, updated in place)."""
+        out = list(self.W) + [self.b[i] for i in self.s.hidden] + list(self.c)
+        out += [self.a[m] for m in range(self.s.n_modalities) if self.uses_length[m]]
+        return out
+
+    def is_finite(self):
+        return all(np.isfinite(p).all() for p in self.params())
+
+    # -- conditionals ------------------------------------------------------------------------
+
+    def lengths(self, v, missing=None):
+        """Document length of each modality, (n, M); 0 for non-count modalities.
+
+        A missing modality gets the mean training length.
+        """
+        L = np.zeros((v.shape[0], self.s.n_modalities), dtype=self.dtype)
+        for m, (cols, units) in enumerate(zip(self.s.columns, self.s.units)):
+            if units.has_length:
+                L[:, m] = units.length(v[:, cols])
+                if missing is not None:
+                    L[missing[:, m], m] = self.mean_length[m]
+        return L
+
+    def _input(self, x, i):
+        """Total input of layer ``i`` from its neighbours (no bias)."""
+        out = None
+        for e in self.s.down[i]:
+            term = x[self.s.edges[e][0]] @ self.W[e].T
+            out = term if out is None else out + term
+        for e in self.s.up[i]:
+            term = x[self.s.edges[e][1]] @ self.W[e]
+            out = term if out is None else out + term
+        return out
+
+    def _bias(self, i, L):
+        """Bias of layer ``i``: ``(1, width)``, or per row with document lengths."""
+        if i < self.s.n_modalities:
+            return self.c[i]
+        bias = self.b[i]
+        for m in range(self.s.n_modalities):
+            if self.uses_length[m] and self.s.length_layer[m] == i:
+                bias = bias + L[:, m:m + 1] * self.a[m]
+        return bias
+
+    def _update(self, x, i, L, state=None, up_factor=1.0, pre=None):
+        """Mean (or sample, with ``state``) of layer ``i`` given its neighbours in ``x``."""
+        if pre is None:
+            pre = self._input(x, i)
+        if up_factor != 1.0:
+            pre *= up_factor
+        bias = self._bias(i, L)
+        units = self.s.units[i] if i < self.s.n_modalities else _BINARY
+        length = L[:, i] if i < self.s.n_modalities else None
+        out = np.empty_like(pre)
+        if state is None:
+            units.mean(pre, bias, length, out)
+            return out
+        units.sample(pre, bias, length, state, np.empty_like(pre), out)
+        return out
+
+    def split(self, v):
+        """The visible blocks of dense rows ``v``, one C-contiguous array per modality."""
+        return [np.ascontiguousarray(v[:, cols]) for cols in self.s.columns]
+
+    # -- mean-field inference ----------------------------------------------------------------
+
+    def upward(self, x, L):
+        """Initialise every hidden layer bottom-up, doubling the input of layers that also
+        receive input from above (the recognition pass of the pretrained stack)."""
+        for i in self.s.order:
+            pre = None
+            for e in self.s.down[i]:
+                term = x[self.s.edges[e][0]] @ self.W[e].T
+                pre = term if pre is None else pre + term
+            x[i] = self._update(x, i, L, up_factor=2.0 if self.s.up[i] else 1.0, pre=pre)
+
+    def mean_field_layers(self, v, missing, n_iter, tol):
+        """Mean-field posterior of every layer given the present modalities.
+
+        The hidden layers start at the bottom-up pass (missing visible blocks at zero), then
+        the odd and the even layers (with the missing modalities) are updated in turn, each a
+        fixed-point equation ``mu_l = sigmoid(sum of neighbours' inputs + b_l)`` (seed 000:
+        "iterating a set of the mean-field fixed-point equations"), until no hidden
+        probability moves by more than ``tol`` or ``n_iter`` sweeps were made. Missing blocks
+        of ``v`` are filled in place with their expectations.
+
+        Returns the list ``x`` of all layers' states (visible blocks, hidden means) and the
+        lengths ``L``.
+        """
+        n = v.shape[0]
+        s = self.s
+        L = self.lengths(v, missing)
+        x = self.split(v) + [None] * (len(s.widths) - s.n_modalities)
+        absent = [np.flatnonzero(missing[:, m]) for m in range(s.n_modalities)]
+        for m, rows in enumerate(absent):
+            x[m][rows] = 0
+        self.upward(x, L)
+        if n:
+            for _ in range(n_iter):
+                delta = 0.0
+                for group in (s.odd, s.even_hidden):
+                    for i in group:
+                        new = self._update(x, i, L)
+                        delta = max(delta, float(np.max(np.abs(new - x[i]))))
+                        x[i] = new
+                    if group is s.even_hidden:
+                        delta = max(delta, self._fill_missing(x, L, absent))
+                if delta <= tol:
+                    break
+            self._fill_missing(x, L, absent)
+        for m, rows in enumerate(absent):
+            if rows.size:
+                v[np.ix_(rows, np.arange(v.shape[1])[s.columns[m]])] = x[m][rows]
+        return x, L
+
+    def _fill_missing(self, x, L, absent):
+        """Missing visible blocks to their expectations; returns the largest change."""
+        delta = 0.0
+        for m, rows in enumerate(absent):
+            if rows.size:
+                new = self._update(x, m, L)[rows]
+                delta = max(delta, float(np.max(np.abs(new - x[m][rows]))))
+                x[m][rows] = new
+        return delta
+
+    def mean_field(self, v, missing, n_iter, tol):
+        """Top-layer mean-field posterior (fills missing blocks of ``v`` in place)."""
+        x, _ = self.mean_field_layers(v, missing, n_iter, tol)
+        return x[self.s.top]
+
+    # -- sampling ----------------------------------------------------------------------------
+
+    def gibbs(self, x, L, state, clamp=None):
+        """One sweep of block Gibbs sampling: odd layers, then even layers, in place.
+
+        ``clamp`` (bool per modality, or per row and modality) keeps observed visible blocks.
+        """
+        for i in self.s.odd:
+            x[i] = self._update(x, i, L, state)
+        for i in self.s.even_hidden:
+            x[i] = self._update(x, i, L, state)
+        for m in range(self.s.n_modalities):
+            if clamp is None:
+                x[m] = self._update(x, m, L, state)
+            else:
+                rows = np.flatnonzero(~clamp[:, m])
+                if rows.size:
+                    x[m][rows] = self._update(x, m, L, state)[rows]
+
+    # -- energies and bounds -----------------------------------------------------------------
+
+    def energy(self, x, L):
+        """``E(x)`` per row, float64, for states or means of every layer."""
+        s = self.s
+        E = np.zeros(x[0].shape[0], dtype=np.float64)
+        for e, (lo, up) in enumerate(s.edges):
+            E -= np.einsum("ij,ij->i", x[up] @ self.W[e], x[lo], dtype=np.float64)
+        for i in s.hidden:
+            bias = np.broadcast_to(self._bias(i, L), x[i].shape)
+            E -= np.einsum("ij,ij->i", x[i], bias, dtype=np.float64)
+        for m, units in enumerate(s.units):
+            E += units.free_energy(x[m], self.c[m][0])
+        return E
+
+    def variational_free_energy(self, v, n_iter, tol):
+        """``E_q[E(v, h)] - H(q)`` under the mean-field posterior of complete rows: an upper
+        bound of the free energy ``-log sum_h exp(-E(v, h))``, equal to it when q is exact."""
+        missing = np.zeros((v.shape[0], self.s.n_modalities), dtype=bool)
+        x, L = self.mean_field_layers(v.copy(), missing, n_iter, tol)
+        F = self.energy(x, L)
+        for i in self.s.hidden:
+            F -= _entropy(x[i])
+        return F
+
+    def as_rbm(self):
+        """The even layers with the odd ones summed out: an ``_RBMModel`` (for AIS).
+
+        Its visible vector is ``[v_0, ..., v_{M-1}, even hidden layers]``, its hidden vector
+        the odd layers side by side; edges that do not exist are zero blocks.
+        """
+        s = self.s
+        even = list(range(s.n_modalities)) + s.even_hidden
+        offsets_e = np.cumsum([0] + [s.widths[i] for i in even])
+        offsets_o = np.cumsum([0] + [s.widths[i] for i in s.odd])
+        pos_e = {i: slice(offsets_e[k], offsets_e[k + 1]) for k, i in enumerate(even)}
+        pos_o = {i: slice(offsets_o[k], offsets_o[k + 1]) for k, i in enumerate(s.odd)}
+        W = np.zeros((offsets_o[-1], offsets_e[-1]), dtype=self.dtype)
+        for e, (lo, up) in enumerate(s.edges):
+            if up in pos_o:
+                W[pos_o[up], pos_e[lo]] = self.W[e]
+            else:
+                W[pos_o[lo], pos_e[up]] = self.W[e].T
+        b = np.concatenate([self.b[i][0] for i in s.odd])
+        c = np.concatenate([self.c[m][0] for m in range(s.n_modalities)]
+                           + [self.b[i][0] for i in s.even_hidden])
+        M_e = len(even)
+        A = np.zeros((M_e, W.shape[0]), dtype=self.dtype)
+        for m in range(s.n_modalities):
+            if self.uses_length[m]:
+                A[m, pos_o[s.length_layer[m]]] = self.a[m][0]
+        units = list(s.units) + [_BINARY] * len(s.even_hidden)
+        mean_length = np.concatenate([self.mean_length,
+                                      np.zeros(len(s.even_hidden), dtype=self.dtype)])
+        return _RBMModel(W, b, c, A, [pos_e[i] for i in even], units, mean_length), even
+
+
+def _pathways(pathways, n_modalities):
+    """One tuple of hidden-layer widths per modality."""
+    if isinstance(pathways, (list, tuple)) and pathways and all(
+        isinstance(p, (list, tuple)) for p in pathways
+    ):
+        if len(pathways) != n_modalities:
+            raise ValueError(
+                f"pathways lists {len(pathways)} stacks but there are {n_modalities} "
+                "modalities; give one tuple of layer widths per modality, or one for all."
+            )
+        out = [tuple(p) for p in pathways]
+    elif isinstance(pathways, (list, tuple)):
+        out = [tuple(pathways)] * n_modalities
+    else:
+        raise ValueError(f"pathways must be a tuple of layer widths (or one per modality), "
+                         f"got {pathways!r}.")
+    for p in out:
+        if not all(isinstance(w, Integral) and w >= 1 for w in p):
+            raise ValueError(f"pathways must hold positive integer widths, got {pathways!r}.")
+    if len({len(p) == 0 for p in out}) > 1:
+        raise ValueError(
+            "Either every pathway has hidden layers or none has (then the model is an RBM); "
+            f"got pathways={out}."
+        )
+    return out
+
+
+# -- greedy layerwise pretraining ------------------------------------------------------------
+
+
+def _train_rbm(model, batches, n_rows, epochs, up, down, est, rng, state):
+    """PCD training of one RBM of the stack, with doubled inputs where the DBM needs them.
+
+    ``up`` (``down``) multiplies the input of the hidden (visible) units: 2 for a layer that
+    in the DBM also receives input from the other side (Salakhutdinov & Hinton 2009, the
+    correction for the missing top-down / bottom-up input), else 1.
+    ``batches(rows)`` returns the dense visible rows and their missing mask.
+    """
+    dtype = model.dtype
+    K = model.W.shape[0]
+    vel = [np.zeros_like(model.W), np.zeros((1, K), dtype),
+           np.zeros((1, model.c.size), dtype), np.zeros_like(model.length_bias)]
+    chains = None
+    lr, mom, wd = est.learning_rate, est.momentum, est.weight_decay
+    for _ in range(epochs):
+        order = rng.permutation(n_rows)
+        for batch in gen_batches(n_rows, est.batch_size):
+            v, missing = batches(order[batch])
+            if missing is not None and missing.any():
+                model.mean_field(v, missing, est.n_mean_field, est.mean_field_tol)
+            L = model.lengths(v, missing)
+            h_pos = model.hidden_pre(v)
+            h_pos *= up
+            _kernels.sigmoid(h_pos, model.hidden_bias(L), h_pos)
+            if chains is None:
+                pick = rng.choice(v.shape[0], size=est.n_chains)
+                chains = {"v": v[pick].copy(), "L": L[pick].copy(),
+                          "h": np.empty((est.n_chains, K), dtype)}
+                _kernels.bernoulli(h_pos[pick], state, chains["h"])
+            for _ in range(est.k):
+                chains["h"] *= down
+                model.visible_sample(chains["h"], chains["L"], state, np.empty_like(chains["v"]),
+                                     chains["v"])
+                h_neg = model.hidden_pre(chains["v"])
+                h_neg *= up
+                _kernels.sigmoid_sample(h_neg, model.hidden_bias(chains["L"]), state, h_neg,
+                                        chains["h"])
+            n, nc = v.shape[0], est.n_chains
+            grads = [(h_pos.T @ v, h_neg.T @ chains["v"]),
+                     (h_pos.sum(axis=0, keepdims=True), h_neg.sum(axis=0, keepdims=True)),
+                     (v.sum(axis=0, keepdims=True), chains["v"].sum(axis=0, keepdims=True)),
+                     (L.T @ h_pos, chains["L"].T @ h_neg)]
+            params = [model.W, model.b[None, :], model.c[None, :], model.length_bias]
+            for k, (p, vel_p, (gp, gn)) in enumerate(zip(params, vel, grads)):
+                if k == 3 and not model.uses_length:
+                    continue
+                _kernels.momentum_step(p, vel_p, gp.astype(dtype), gn.astype(dtype), 1.0 / n,
+                                       1.0 / nc, mom, lr, wd if k == 0 else 0.0)
+        if not model.is_finite():
+            raise FloatingPointError(
+                f"{type(est).__name__} diverged during pretraining: parameters became NaN or "
+                f"infinite with learning_rate={est.learning_rate}. Lower the learning_rate; "
+                "Gaussian units also need standardised features."
+            )
+
+
+def _rbm_up(model, v, L, up):
+    h = model.hidden_pre(v)
+    h *= up
+    _kernels.sigmoid(h, model.hidden_bias(L), h)
+    return h
+
+
+def _pretrain(est, X, missing, structure, pathways, rng, state):
+    """Greedy layerwise PCD pretraining of every pathway, then of the joint layer.
+
+    Returns the stack: a list of ``(rbm, up, down)`` per edge of ``structure`` (in its order),
+    where ``rbm`` is an ``_RBMModel``; the pathway layers are trained on the rows where their
+    modality is present, the joint layer on every row (missing pathway tops inferred by
+    mean-field, as in MultimodalRBM).
+    """
+    dtype = X.dtype
+    s = structure
+    n = X.shape[0]
+    stack = {}
+    tops, top_units, top_missing = [], [], []
+    for m, (cols, units) in enumerate(zip(s.columns, s.units)):
+        rows = np.flatnonzero(~missing[:, m])
+        block = None  # dense representation of the current layer's input (None: raw X)
+        lower = m
+        for depth, width in enumerate(pathways[m], start=1):
+            edge = s.up[lower][0]
+            upper = s.edges[edge][1]
+            is_first = depth == 1
+            up = 2.0
+            down = 1.0 if is_first else 2.0
+            F = s.widths[lower]
+            rbm = _RBMModel(
+                (0.01 * rng.standard_normal((width, F))).astype(dtype),
+                np.zeros(width, dtype), np.zeros(F, dtype), np.zeros((1, width), dtype),
+                [slice(0, F)], [units if is_first else _BINARY], np.zeros(1, dtype),
+            )
+            if is_first:
+                def batches(r, cols=cols, rows=rows):
+                    return np.ascontiguousarray(_dense_rows(X, rows[r], dtype)[:, cols]), None
+                sample = batches(np.arange(min(rows.size, 10000)))[0]
+            else:
+                def batches(r, block=block):
+                    return block[r], None
+                sample = block
+            rbm.c[:] = rbm.units[0].init_bias(sample.astype(np.float64).mean(axis=0))
+            if rbm.uses_length:
+                rbm.mean_length[0] = sample.astype(np.float64).sum(axis=1).mean()
+            _train_rbm(rbm, batches, rows.size, est.n_iter_pretrain, up, down, est, rng, state)
+            stack[edge] = (rbm, up, down)
+            # upward representation for the next layer
+            new_block = np.empty((rows.size, width), dtype)
+            for chunk in gen_batches(rows.size, 2048):
+                v, _ = batches(np.arange(rows.size)[chunk])
+                new_block[chunk] = _rbm_up(rbm, v, rbm.lengths(v), up)
+            block, lower = new_block, upper
+        if block is None:
+            top_units.append(units)
+        else:
+            top_units.append(_BINARY)
+        tops.append((rows, block, cols))
+        top_missing.append(missing[:, m])
+    # the joint layer over the pathway tops
+    widths = [s.widths[t] for t in s.pathway_tops]
+    starts = np.cumsum([0] + widths)
+    Fj = int(starts[-1])
+    joint = np.zeros((n, Fj), dtype)
+    for m, (rows, block, cols) in enumerate(tops):
+        if block is None:
+            joint[rows, starts[m]:starts[m + 1]] = _dense_rows(X, rows, dtype)[:, cols]
+        else:
+            joint[rows, starts[m]:starts[m + 1]] = block
+    jmissing = np.column_stack(top_missing)
+    M = s.n_modalities
+    rbm = _RBMModel(
+        (0.01 * rng.standard_normal((s.widths[s.top], Fj))).astype(dtype),
+        np.zeros(s.widths[s.top], dtype), np.zeros(Fj, dtype),
+        np.zeros((M, s.widths[s.top]), dtype),
+        [slice(starts[m], starts[m + 1]) for m in range(M)], top_units, np.zeros(M, dtype),
+    )
+    for m, (rows, _, _) in enumerate(tops):
+        block = joint[rows, starts[m]:starts[m + 1]].astype(np.float64)
+        rbm.c[starts[m]:starts[m + 1]] = top_units[m].init_bias(block.mean(axis=0))
+        if top_units[m].has_length:
+            rbm.mean_length[m] = block.sum(axis=1).mean()
+    down = 2.0 if pathways[0] else 1.0  # doubled when the pathway tops are hidden layers
+
+    def joint_batches(r):
+        return joint[r].copy(), jmissing[r]
+
+    _train_rbm(rbm, joint_batches, n, est.n_iter_pretrain, 1.0, down, est, rng, state)
+    for m, t in enumerate(s.pathway_tops):
+        sub = _RBMModel(rbm.W[:, starts[m]:starts[m + 1]], rbm.b,
+                        rbm.c[starts[m]:starts[m + 1]], rbm.length_bias[m:m + 1],
+                        [slice(0, widths[m])], [top_units[m]], rbm.mean_length[m:m + 1])
+        stack[s.up[t][-1]] = (sub, 1.0, down)
+    return [stack[e] for e in range(len(s.edges))]
+
+
+def _dbm_from_stack(structure, stack, dtype):
+    """DBM parameters from the pretrained stack: the RBMs' weights, and for every hidden
+    layer between two RBMs the mean of its hidden bias in the lower RBM and its visible bias
+    in the upper one (each conditional of the DBM then averages the two RBMs' inputs)."""
+    s = structure
+    W = [rbm.W.copy() for rbm, _, _ in stack]
+    b, c, a = {}, [None] * s.n_modalities, [None] * s.n_modalities
+    mean_length = np.zeros(s.n_modalities, dtype)
+    for e, (lo, up) in enumerate(s.edges):
+        rbm = stack[e][0]
+        if lo < s.n_modalities:
+            c[lo] = rbm.c[None, :].copy()
+            a[lo] = rbm.length_bias[:1].copy()
+            mean_length[lo] = rbm.mean_length[0]
+        b[up] = rbm.b[None, :].copy()
+    for e, (lo, up) in enumerate(s.edges):
+        if lo >= s.n_modalities:
+            b[lo] = 0.5 * (b[lo] + stack[e][0].c[None, :])
+    return _DBMModel(s, W, b, c, a, mean_length)
+
+
+# -- the estimator ---------------------------------------------------------------------------
+
+
+class MultimodalDBM(_BaseMultimodalRBM):
+    """Multimodal deep Boltzmann machine (Srivastava & Salakhutdinov 2012; seed 000).
+
+    Each modality has a pathway of hidden layers (``pathways``), and a joint top layer of
+    ``n_components`` binary units is connected to the last layer of every pathway. Visible
+    unit types are chosen per modality as in :class:`MultimodalRBM` (Gaussian image features,
+    Replicated Softmax word counts, binary pixels). With all layers ``x``::
+
+        E(x) = - sum_edges x_upper^T W_e x_lower - sum_l b_l^T h_l - sum_m D_m a_m^T h_m1
+               + sum_m U_m(v_m; c_m)
+
+    Training has two stages (seed 000):
+
+    1. greedy layerwise pretraining of each pathway's stack of RBMs and of the joint RBM
+       with PCD, ``n_iter_pretrain`` epochs per layer, with doubled inputs for the units that
+       in the DBM also receive input from the other side (Salakhutdinov & Hinton 2009); the
+       DBM starts from the stacked weights;
+    2. ``n_iter`` epochs of joint training: the data-dependent statistics by mean-field
+       (the fixed-point equations iterated to ``mean_field_tol`` or ``n_mean_field`` sweeps),
+       the model statistics from ``n_chains`` persistent Gibbs chains (independent of the
+       batch size; stochastic approximation), with the learning rate
+       ``learning_rate / (1 + learning_rate_decay * t)`` in epoch ``t``.
+
+    :meth:`transform` returns the top layer's mean-field posterior given whichever modalities
+    a row has, the missing ones inferred jointly in the same mean-field loop; :meth:`impute`
+    and :meth:`sample` fill missing modalities; :meth:`score_samples` is a variational lower
+    bound of ``log p(v)`` with ``log Z`` estimated by annealed importance sampling.
+
+    Read more in the :ref:`User Guide <data_model>`.
+
+    Parameters
+    ----------
+    n_components : int, default=256
+        Number of units of the joint top layer (the width of the representation).
+    pathways : tuple of int, or list of tuples of int, default=(256, 256)
+        Widths of the hidden layers of each modality's pathway, bottom-up: one tuple for
+        every modality, or one tuple per modality. All pathways need a number of layers of
+        the same parity (the model must be bipartite).
+    modalities : None, list of int or list of (str, columns) tuples, default=None
+        Which columns form which modality (see :class:`MultimodalRBM`).
+    visible_units : {"gaussian", "binary", "replicated_softmax"} or list of str, \
+            default="gaussian"
+        Unit type of every modality, or one per modality.
+    n_chains : int, default=100
+        Number of persistent chains, in pretraining and in joint training.
+    k : int, default=1
+        Gibbs sweeps of the persistent chains per update.
+    learning_rate : float, default=0.01
+        Step size of the updates (gradients are means over the batch and over the chains).
+    learning_rate_decay : float, default=0.1
+        Epoch ``t`` of joint training (counted from 0 over all calls of :meth:`fit` with
+        ``warm_start`` and :meth:`partial_fit`) uses ``learning_rate / (1 +
+        learning_rate_decay * t)``; pretraining uses ``learning_rate``.
+    batch_size : int, default=32
+        Rows per mini-batch.
+    n_iter_pretrain : int, default=10
+        Epochs of PCD per RBM of the stack (0 skips pretraining: small random weights).
+    n_iter : int, default=10
+        Epochs of joint training by :meth:`fit` (0: the pretrained stack only).
+    momentum : float, default=0.5
+        Momentum of the parameter updates.
+    weight_decay : float, default=1e-4
+        L2 penalty on the weights.
+    resample_binary : bool, default=False
+        If True, binary modalities' values (probabilities such as grey levels) are redrawn
+        as 0/1 samples in every mini-batch of joint training.
+    n_mean_field : int, default=20
+        Cap on the mean-field sweeps.
+    mean_field_tol : float, default=1e-4
+        Mean-field stops when no hidden probability moves by more than this.
+    output : {"top", "all"}, default="top"
+        What :meth:`transform` returns: the top layer, or every hidden layer side by side
+        (each pathway's layers bottom-up, modality by modality, then the top layer).
+    n_ais_runs : int, default=100
+        AIS runs used by :meth:`score_samples`.
+    n_ais_betas : int, default=14500
+        Intermediate distributions of AIS (spaced as Salakhutdinov & Murray 2008).
+    warm_start : bool, default=False
+        If True, :meth:`fit` continues joint training from the previous solution.
+    verbose : int, default=0
+        If positive, print a progress line per epoch.
+    random_state : int, RandomState instance or None, default=None
+        Seed of initialisation, shuffling and sampling.
+
+    Attributes
+    ----------
+    layer_names_ : list of str
+        Names of the layers: ``v0..`` visible (one per modality), ``h{m}_{l}`` the hidden
+        layers of pathway ``m``, ``top``.
+    edges_ : list of (str, str)
+        The connected layer pairs (lower, upper), in the order of ``coefs_``.
+    coefs_ : list of ndarray
+        Weights of each edge, of shape ``(width_upper, width_lower)``.
+    intercepts_hidden_ : list of ndarray
+        Biases of the hidden layers, in the order of ``layer_names_`` (hidden ones).
+    intercept_visible_ : ndarray of shape (n_features,)
+        Visible biases, in X's column order.
+    hidden_length_bias_ : list of ndarray
+        Per modality, the length-scaled bias of the layer above it (zeros unless
+        Replicated Softmax).
+    components_ : ndarray of shape (n_components, n_top_inputs)
+        The weights into the top layer from every pathway's last layer, side by side.
+    mean_length_ : ndarray of shape (n_modalities,)
+        Mean document length of each Replicated Softmax modality (0 for the others).
+    modalities_ : list of (str, slice or ndarray)
+        The resolved modality specification.
+    visible_units_ : list of str
+        Unit type of each modality.
+    n_iter_ : int
+        Epochs of joint training done.
+    reconstruction_error_curve_ : list of float
+        Per joint-training epoch, the mean squared error of the mean-field reconstruction of
+        up to 256 training rows.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of features seen during fit, when X has string column names.
+
+    See Also
+    --------
+    MultimodalRBM : One joint hidden layer.
+    skmultimodal.ModalityImputer : Fill missing modalities for any downstream model.
+
+    Notes
+    -----
+    Seed 000's energy of the Replicated Softmax model is garbled; the standard form of
+    Salakhutdinov & Hinton (2009) is used (see ``skmultimodal.boltzmann._units``).
+
+    References
+    ----------
+    Srivastava, N. and Salakhutdinov, R. Multimodal learning with deep Boltzmann machines.
+    NIPS 2012.
+
+    Salakhutdinov, R. and Hinton, G. Deep Boltzmann machines. AISTATS 2009.
+
+    Salakhutdinov, R. and Murray, I. On the quantitative analysis of deep belief networks.
+    ICML 2008.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmultimodal import MultimodalDBM
+    >>> from skmultimodal.datasets import load_digits_halves
+    >>> X, y = load_digits_halves(return_X_y=True)
+    >>> dbm = MultimodalDBM(n_components=32, pathways=(32,), visible_units="binary",
+    ...                     learning_rate=0.05, n_iter_pretrain=3, n_iter=2,
+    ...                     random_state=0).fit(X)
+    >>> X_left_only = X.copy()
+    >>> X_left_only[:, 32:] = np.nan  # the right halves are missing
+    >>> dbm.transform(X_left_only).shape
+    (1797, 32)
+    >>> dbm.impute(X_left_only[:2]).shape
+    (2, 64)
+    """
+
+    _parameter_constraints = {
+        **_BaseMultimodalRBM._parameter_constraints,
+        "pathways": [list, tuple],
+        "n_chains": [Interval(Integral, 1, None, closed="left")],
+        "k": [Interval(Integral, 1, None, closed="left")],
+        "n_iter_pretrain": [Interval(Integral, 0, None, closed="left")],
+        "n_iter": [Interval(Integral, 0, None, closed="left")],
+        "output": [StrOptions({"top", "all"})],
+        "n_ais_runs": [Interval(Integral, 2, None, closed="left")],
+        "n_ais_betas": [Interval(Integral, 3, None, closed="left")],
+    }
+
+    def __init__(
+        self,
+        n_components=256,
+        *,
+        pathways=(256, 256),
+        modalities=None,
+        visible_units="gaussian",
+        n_chains=100,
+        k=1,
+        learning_rate=0.01,
+        learning_rate_decay=0.1,
+        batch_size=32,
+        n_iter_pretrain=10,
+        n_iter=10,
+        momentum=0.5,
+        weight_decay=1e-4,
+        resample_binary=False,
+        n_mean_field=20,
+        mean_field_tol=1e-4,
+        output="top",
+        n_ais_runs=100,
+        n_ais_betas=14500,
+        warm_start=False,
+        verbose=0,
+        random_state=None,
+    ):
+        self.n_components = n_components
+        self.pathways = pathways
+        self.modalities = modalities
+        self.visible_units = visible_units
+        self.n_chains = n_chains
+        self.k = k
+        self.learning_rate = learning_rate
+        self.learning_rate_decay = learning_rate_decay
+        self.batch_size = batch_size
+        self.n_iter_pretrain = n_iter_pretrain
+        self.n_iter = n_iter
+        self.momentum = momentum
+        self.weight_decay = weight_decay
+        self.resample_binary = resample_binary
+        self.n_mean_field = n_mean_field
+        self.mean_field_tol = mean_field_tol
+        self.output = output
+        self.n_ais_runs = n_ais_runs
+        self.n_ais_betas = n_ais_betas
+        self.warm_start = warm_start
+        self.verbose = verbose
+        self.random_state = random_state
+
+    # -- structure and fitted state ----------------------------------------------------------
+
+    def _structure(self):
+        pathways = _pathways(self.pathways, len(self.modalities_))
+        return _Structure([c for _, c in self.modalities_],
+                          [VISIBLE_UNITS[u] for u in self.visible_units_], pathways,
+                          self.n_components), pathways
+
+    def _model(self):
+        s, _ = self._structure()
+        b = {i: bias[None, :] for i, bias in zip(s.hidden, self.intercepts_hidden_)}
+        c = [self.intercept_visible_[cols][None, :] for cols in s.columns]
+        a = [bias[None, :] for bias in self.hidden_length_bias_]
+        return _DBMModel(s, list(self.coefs_), b, c, a, self.mean_length_)
+
+    def _store(self, model):
+        s = model.s
+        names = [name for name, _ in self.modalities_]
+        self.layer_names_ = names + [
+            "top" if i == s.top else f"{names[int(s.names[i][1:].split('_')[0])]}_h"
+            + s.names[i].split("_")[1] for i in s.hidden
+        ]
+        self.edges_ = [(self.layer_names_[lo], self.layer_names_[up]) for lo, up in s.edges]
+        self.coefs_ = list(model.W)
+        self.intercepts_hidden_ = [model.b[i][0] for i in s.hidden]
+        c = np.empty(sum(s.widths[: s.n_modalities]), dtype=model.dtype)
+        for m, cols in enumerate(s.columns):
+            c[cols] = model.c[m][0]
+        self.intercept_visible_ = c
+        self.hidden_length_bias_ = [a[0] for a in model.a]
+        self.mean_length_ = model.mean_length
+        self._ais_cache = {}
+
+    @property
+    def _n_features_out(self):
+        if self.output == "top":
+            return self.n_components
+        s, _ = self._structure()
+        return sum(s.widths[i] for i in s.hidden)
+
+    @property
+    def components_(self):
+        """ndarray: the weights into the top layer from every pathway's last layer, side by
+        side (the blocks of ``coefs_``), ``(n_components, n_top_inputs)``."""
+        check_is_fitted(self, "coefs_")
+        s, _ = self._structure()
+        return np.hstack([self.coefs_[s.up[t][-1]] for t in s.pathway_tops])
+
+    @property
+    def modality_weights_(self):
+        """dict of str to ndarray: each modality's first-layer weights."""
+        check_is_fitted(self)
+        s, _ = self._structure()
+        return {name: self.coefs_[s.up[m][0]] for m, (name, _) in enumerate(self.modalities_)}
+
+    # -- initialisation: layerwise pretraining ----------------------------------------------
+
+    def _initial_model(self, X, missing, rng):
+        s, pathways = self._structure()
+        for m, (name, _) in enumerate(self.modalities_):
+            if missing[:, m].all():
+                raise ValueError(
+                    f"Modality {name!r} is missing in every training row; there is nothing to "
+                    "learn it from."
+                )
+        state = _kernels.new_state(rng)
+        with np.errstate(over="ignore", invalid="ignore"):
+            stack = _pretrain(self, X, missing, s, pathways, rng, state)
+        return _dbm_from_stack(s, stack, X.dtype)
+
+    # -- joint training -----------------------------------------------------------------------
+
+    def _velocity_copy(self, model):
+        if self._velocity is not None:
+            return [v.copy() for v in self._velocity]
+        return [np.zeros_like(p) for p in model.params()]
+
+    def _chains_copy(self, X, missing, model, rng):
+        if self._chains is not None and self._chains["x"][0].shape[0] == self.n_chains:
+            return {"x": [x.copy() for x in self._chains["x"]], "L": self._chains["L"].copy()}
+        rows = rng.choice(X.shape[0], size=self.n_chains)
+        v = _dense_rows(X, rows, model.dtype)
+        x, L = model.mean_field_layers(v, missing[rows], self.n_mean_field, self.mean_field_tol)
+        state = _kernels.new_state(rng)
+        for i in model.s.hidden:
+            sample = np.empty_like(x[i])
+            _kernels.bernoulli(x[i], state, sample)
+            x[i] = sample
+        L = np.round(L)
+        return {"x": x, "L": L}
+
+    def _statistics(self, model, x, L):
+        """Sufficient statistics summed over rows, in the order of ``model.params()``."""
+        s = model.s
+        stats = [x[up].T @ x[lo] for lo, up in s.edges]
+        stats += [x[i].sum(axis=0, keepdims=True) for i in s.hidden]
+        stats += [x[m].sum(axis=0, keepdims=True) for m in range(s.n_modalities)]
+        stats += [L[:, m] @ x[s.length_layer[m]] for m in range(s.n_modalities)
+                  if model.uses_length[m]]
+        return [np.atleast_2d(g).astype(model.dtype, copy=False) for g in stats]
+
+    def _batch_update(self, model, velocity, chains, v, missing, state, workspace, lr):
+        """One step of the stochastic approximation procedure (seed 000).
+
+        Positive statistics from the mean-field posterior of the batch, negative ones from
+        ``k`` Gibbs sweeps of the persistent chains.
+        """
+        x_pos, L_pos = model.mean_field_layers(v, missing, self.n_mean_field,
+                                               self.mean_field_tol)
+        for _ in range(self.k):
+            model.gibbs(chains["x"], chains["L"], state)
+        pos = self._statistics(model, x_pos, L_pos)
+        neg = self._statistics(model, chains["x"], chains["L"])
+        n_edges = len(model.W)
+        for k, (p, vel, gp, gn) in enumerate(zip(model.params(), velocity, pos, neg)):
+            _kernels.momentum_step(p, vel, gp, gn, 1.0 / v.shape[0], 1.0 / self.n_chains,
+                                   self.momentum, lr, self.weight_decay if k < n_edges else 0.0)
+
+    def _reconstruction_error(self, model, v, missing):
+        """Mean squared error of present values against their mean-field reconstruction."""
+        if not v.shape[0]:
+            return np.nan
+        x, L = model.mean_field_layers(v.copy(), missing, self.n_mean_field,
+                                       self.mean_field_tol)
+        error, count = 0.0, 0
+        for m, cols in enumerate(model.s.columns):
+            present = ~missing[:, m]
+            recon = model._update(x, m, L)
+            diff = (v[present][:, cols] - recon[present]).astype(np.float64)
+            error += np.einsum("ij,ij->", diff, diff)
+            count += diff.size
+        return error / max(count, 1)
+
+    # -- inference ----------------------------------------------------------------------------
+
+    def transform(self, X):
+        """Top-layer (or every layer's) mean-field posterior given the present modalities.
+
+        Missing modalities are inferred jointly with the hidden layers in the same
+        mean-field loop.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Data; missing modalities are whole NaN blocks. Rows need at least one modality.
+
+        Returns
+        -------
+        H : ndarray of shape (n_samples, n_components) or (n_samples, n_hidden_total)
+            Mean-field probabilities of the top layer (``output="top"``), or of every hidden
+            layer side by side (``output="all"``: pathways bottom-up, then the top).
+        """
+        check_is_fitted(self)
+        X, missing = self._validate_input(X, reset=False)
+        model = self._model()
+        layers = [model.s.top] if self.output == "top" else model.s.hidden
+        H = np.empty((X.shape[0], self._n_features_out), dtype=model.dtype)
+        for chunk, v, miss in self._chunks(X, missing):
+            x, _ = model.mean_field_layers(v, miss, self.n_mean_field, self.mean_field_tol)
+            H[chunk] = np.hstack([x[i] for i in layers])
+        return H
+
+    def sample(self, X, n_steps=100, random_state=None, doc_length=None):
+        """Draw missing modalities given the observed ones by block Gibbs sampling.
+
+        The chain starts at the mean-field solution; every sweep samples the odd layers, then
+        the even layers, the observed modalities clamped ("generate tags for this image").
+        Replicated Softmax blocks are drawn as a multinomial of the document length: the
+        mean training length (rounded), or ``doc_length``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Data with missing modalities as whole NaN blocks.
+        n_steps : int, default=100
+            Number of Gibbs sweeps.
+        random_state : int, RandomState instance or None, default=None
+            Seed of the draws.
+        doc_length : int, default=None
+            Fixed number of words drawn for a missing Replicated Softmax modality (the
+            original code generated text with 100).
+
+        Returns
+        -------
+        X_sampled : ndarray of shape (n_samples, n_features)
+            Dense copy of X whose NaN blocks hold the last Gibbs draw.
+        """
+        check_is_fitted(self)
+        if not isinstance(n_steps, Integral) or n_steps < 1:
+            raise ValueError(f"n_steps must be a positive integer, got {n_steps!r}.")
+        if doc_length is not None and (not isinstance(doc_length, Integral) or doc_length < 1):
+            raise ValueError(f"doc_length must be a positive integer, got {doc_length!r}.")
+        X, missing = self._validate_input(X, reset=False)
+        model = self._model()
+        state = _kernels.new_state(as_generator(random_state))
+        out = np.empty(X.shape, dtype=model.dtype)
+        for chunk, v, miss in self._chunks(X, missing):
+            x, L = model.mean_field_layers(v, miss, self.n_mean_field, self.mean_field_tol)
+            L[miss] = np.round(L[miss]) if doc_length is None else doc_length
+            for i in model.s.hidden:
+                sample = np.empty_like(x[i])
+                _kernels.bernoulli(x[i], state, sample)
+                x[i] = sample
+            for _ in range(n_steps):
+                model.gibbs(x, L, state, clamp=~miss)
+            for m, cols in enumerate(model.s.columns):
+                rows = np.flatnonzero(miss[:, m])
+                if rows.size:
+                    v[np.ix_(rows, np.arange(v.shape[1])[cols])] = x[m][rows]
+            out[chunk] = v
+        return out
+
+    def top_words(self, X, k=10, modality=-1):
+        """The ``k`` columns of a modality with the highest expected value, per row.
+
+        For a Replicated Softmax text modality missing in a row these are the most probable
+        words given the other modalities (mean-field, as :meth:`impute`); for a present one,
+        the row's own most frequent words.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Data; the modality is usually missing (NaN).
+        k : int, default=10
+            Number of columns returned per row.
+        modality : int or str, default=-1
+            The modality (index or name).
+
+        Returns
+        -------
+        columns : ndarray of shape (n_samples, k)
+            Column indices within the modality's block, most probable first.
+        """
+        check_is_fitted(self)
+        names = [name for name, _ in self.modalities_]
+        m = names.index(modality) if isinstance(modality, str) else int(modality)
+        cols = self.modalities_[m][1]
+        block = self.impute(X)[:, cols]
+        k = min(int(k), block.shape[1])
+        top = np.argpartition(-block, k - 1, axis=1)[:, :k]
+        order = np.argsort(-np.take_along_axis(block, top, axis=1), axis=1, kind="stable")
+        return np.take_along_axis(top, order, axis=1)
+
+    # -- likelihood ----------------------------------------------------------------------------
+
+    def _complete(self, X, what):
+        check_is_fitted(self)
+        X, missing = self._validate_input(X, reset=False)
+        if missing.any():
+            raise ValueError(
+                f"{what} needs every modality present; rows "
+                f"{np.flatnonzero(missing.any(axis=1))[:10].tolist()} have a missing one."
+            )
+        return X, missing
+
+    def free_energy(self, X):
+        """Variational free energy ``E_q[E(v, h)] - H(q)`` of complete rows.
+
+        ``q`` is the mean-field posterior; the result is an upper bound of the free energy
+        ``-log sum_h exp(-E(v, h))`` (exact when q is the true posterior), so
+        ``-free_energy(X) - log Z`` is a lower bound of ``log p(v)``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Complete data.
+
+        Returns
+        -------
+        F : ndarray of shape (n_samples,)
+            Variational free energies, float64.
+        """
+        X, missing = self._complete(X, "free_energy")
+        model = self._model()
+        F = np.empty(X.shape[0], dtype=np.float64)
+        for chunk, v, _ in self._chunks(X, missing):
+            F[chunk] = model.variational_free_energy(v, self.n_mean_field, self.mean_field_tol)
+        return F
+
+    def log_partition(self, X=None, *, lengths=None, n_runs=None, n_betas=None,
+                      random_state=None):
+        """AIS estimate of ``log Z`` (Salakhutdinov & Hinton 2009).
+
+        The odd layers are summed out analytically and AIS (see
+        ``skmultimodal.boltzmann._ais``) runs on the even layers, from a base-rate model
+        fitted to the marginals of ``X`` (visible units) and of its mean-field posterior
+        (even hidden layers).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features), default=None
+            Data for the base-rate model; None uses the model's own biases.
+        lengths : array-like of shape (n_modalities,) or (n_settings, n_modalities)
+            Document lengths of the Replicated Softmax modalities (``Z`` depends on them).
+        n_runs, n_betas : int, default=None
+            AIS runs and intermediate distributions; default ``n_ais_runs``,
+            ``n_ais_betas``.
+        random_state : int, Generator or None, default=None
+            Seed of the runs; default the estimator's ``random_state``.
+
+        Returns
+        -------
+        result : AISResult
+            ``log_z`` with its spread (``log_z_low``, ``log_z_high``) and the log-weights.
+        """
+        check_is_fitted(self)
+        model = self._model()
+        rbm, even = model.as_rbm()
+        if X is None:
+            base = rbm.c.astype(np.float64)
+        else:
+            X, missing = self._validate_input(X, reset=False)
+            rows = np.flatnonzero(~missing.any(axis=1))[:2000]
+            v = _dense_rows(X, rows, model.dtype)
+            x, _ = model.mean_field_layers(v, missing[rows], self.n_mean_field,
+                                           self.mean_field_tol)
+            base = base_rate_bias(rbm, np.hstack([x[i] for i in even]))
+        if lengths is not None:
+            lengths = np.asarray(lengths, dtype=np.float64)
+            pad = np.zeros(lengths.shape[:-1] + (len(even) - model.s.n_modalities,))
+            lengths = np.concatenate([lengths, pad], axis=-1)
+        return ais_log_partition(
+            rbm, base, betas=self.n_ais_betas if n_betas is None else n_betas,
+            n_runs=self.n_ais_runs if n_runs is None else n_runs, lengths=lengths,
+            random_state=self.random_state if random_state is None else random_state,
+        )
+
+    def score_samples(self, X):
+        """Variational lower bound of ``log p(v)`` per complete row, with AIS ``log Z``.
+
+        ``log p(v) >= -F_q(v) - log Z`` (see :meth:`free_energy`), plus the log multinomial
+        coefficient of Replicated Softmax counts. ``log Z`` comes from :meth:`log_partition`
+        with ``n_ais_runs`` and ``n_ais_betas`` (base-rate model from the estimator's own
+        biases, seeded by ``random_state``), computed once per fitted model and document
+        length and cached.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Complete data (no missing modality).
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,)
+            Lower bounds of the log-likelihood (nats), higher is better.
+        """
+        X, missing = self._complete(X, "score_samples")
+        model = self._model()
+        scores = np.empty(X.shape[0], dtype=np.float64)
+        keys = np.zeros((X.shape[0], model.s.n_modalities))
+        for chunk, v, _ in self._chunks(X, missing):
+            scores[chunk] = -model.variational_free_energy(v, self.n_mean_field,
+                                                           self.mean_field_tol)
+            L = model.lengths(v)
+            keys[chunk] = np.round(L)
+            for m, (cols, units) in enumerate(zip(model.s.columns, model.s.units)):
+                if units.has_length:
+                    counts = v[:, cols].astype(np.float64)
+                    # the log multinomial coefficient (a mean equal to the length zeroes the
+                    # rest of the log-likelihood)
+                    scores[chunk] += units.log_likelihood(
+                        counts, np.repeat(L[:, m:m + 1], counts.shape[1], axis=1), L[:, m]
+                    )
+        settings, inverse = np.unique(keys, axis=0, return_inverse=True)
+        todo = [tuple(s) for s in settings if tuple(s) not in self._ais_cache]
+        if todo:
+            lengths = np.array(todo) if any(model.uses_length) else None
+            result = self.log_partition(lengths=lengths)
+            values = np.atleast_1d(result.log_z)
+            for key, value in zip(todo, values if lengths is not None else values[:1]):
+                self._ais_cache[key] = float(value)
+        log_z = np.array([self._ais_cache[tuple(s)] for s in settings])
+        return scores - log_z[inverse.reshape(-1)]

@@ -14,7 +14,7 @@ pathway) against odd layers, so Gibbs sampling alternates two blocks, and with t
 summed out the model is an RBM over the even layers (used by annealed importance sampling).
 """
 
-from numbers import Integral
+from numbers import Integral, Real
 
 import numpy as np
 from sklearn.utils import gen_batches
@@ -346,6 +346,19 @@ def _pathways(pathways, n_modalities):
 # -- greedy layerwise pretraining ------------------------------------------------------------
 
 
+def _initial_weights(rng, n_upper, n_lower, dtype):
+    """Random weights of one RBM of the stack: ``N(0, 1 / (n_upper + n_lower))``.
+
+    The customary ``N(0, 0.01^2)`` leaves short documents in a long plateau: with eight
+    words a Replicated Softmax layer's hidden units barely depend on the text for tens of
+    epochs (the gradient grows the weights in proportion to themselves), and the joint RBM
+    above a flat layer learns nothing either. Glorot-scaled weights break the symmetry from
+    the first epoch.
+    """
+    scale = 1.0 / np.sqrt(n_upper + n_lower)
+    return (scale * rng.standard_normal((n_upper, n_lower))).astype(dtype)
+
+
 def _train_rbm(model, batches, n_rows, epochs, up, down, est, rng, state):
     """PCD training of one RBM of the stack, with doubled inputs where the DBM needs them.
 
@@ -359,7 +372,7 @@ def _train_rbm(model, batches, n_rows, epochs, up, down, est, rng, state):
     vel = [np.zeros_like(model.W), np.zeros((1, K), dtype),
            np.zeros((1, model.c.size), dtype), np.zeros_like(model.length_bias)]
     chains = None
-    lr, mom, wd = est.learning_rate, est.momentum, est.weight_decay
+    lr, mom, wd = est.learning_rate_pretrain, est.momentum, est.weight_decay
     for _ in range(epochs):
         order = rng.permutation(n_rows)
         for batch in gen_batches(n_rows, est.batch_size):
@@ -397,7 +410,8 @@ def _train_rbm(model, batches, n_rows, epochs, up, down, est, rng, state):
         if not model.is_finite():
             raise FloatingPointError(
                 f"{type(est).__name__} diverged during pretraining: parameters became NaN or "
-                f"infinite with learning_rate={est.learning_rate}. Lower the learning_rate; "
+                f"infinite with learning_rate_pretrain={est.learning_rate_pretrain}. Lower "
+                "learning_rate_pretrain; "
                 "Gaussian units also need standardised features."
             )
 
@@ -434,7 +448,7 @@ def _pretrain(est, X, missing, structure, pathways, rng, state):
             down = 1.0 if is_first else 2.0
             F = s.widths[lower]
             rbm = _RBMModel(
-                (0.01 * rng.standard_normal((width, F))).astype(dtype),
+                _initial_weights(rng, width, F, dtype),
                 np.zeros(width, dtype), np.zeros(F, dtype), np.zeros((1, width), dtype),
                 [slice(0, F)], [units if is_first else _BINARY], np.zeros(1, dtype),
             )
@@ -476,7 +490,7 @@ def _pretrain(est, X, missing, structure, pathways, rng, state):
     jmissing = np.column_stack(top_missing)
     M = s.n_modalities
     rbm = _RBMModel(
-        (0.01 * rng.standard_normal((s.widths[s.top], Fj))).astype(dtype),
+        _initial_weights(rng, s.widths[s.top], Fj, dtype),
         np.zeros(s.widths[s.top], dtype), np.zeros(Fj, dtype),
         np.zeros((M, s.widths[s.top]), dtype),
         [slice(starts[m], starts[m + 1]) for m in range(M)], top_units, np.zeros(M, dtype),
@@ -571,12 +585,20 @@ class MultimodalDBM(_BaseMultimodalRBM):
         Number of persistent chains, in pretraining and in joint training.
     k : int, default=1
         Gibbs sweeps of the persistent chains per update.
-    learning_rate : float, default=0.01
-        Step size of the updates (gradients are means over the batch and over the chains).
+    learning_rate : float, default=0.005
+        Step size of the joint-training updates (gradients are means over the batch and
+        over the chains).
+    learning_rate_pretrain : float, default=0.05
+        Step size of the layerwise pretraining. Joint training needs a much smaller step
+        than pretraining: at the pretraining rate the stochastic approximation steadily
+        shrinks the joint layer's weights until its posterior no longer depends on the
+        data (the top layer falls out of use and a missing modality is inferred as the
+        same prior guess for every row); a rate ten times smaller keeps it in use and
+        improves the cross-modal inference of the pretrained stack.
     learning_rate_decay : float, default=0.1
         Epoch ``t`` of joint training (counted from 0 over all calls of :meth:`fit` with
         ``warm_start`` and :meth:`partial_fit`) uses ``learning_rate / (1 +
-        learning_rate_decay * t)``; pretraining uses ``learning_rate``.
+        learning_rate_decay * t)``; pretraining uses ``learning_rate_pretrain``.
     batch_size : int, default=32
         Rows per mini-batch.
     n_iter_pretrain : int, default=10
@@ -685,6 +707,7 @@ class MultimodalDBM(_BaseMultimodalRBM):
         "n_chains": [Interval(Integral, 1, None, closed="left")],
         "k": [Interval(Integral, 1, None, closed="left")],
         "n_iter_pretrain": [Interval(Integral, 0, None, closed="left")],
+        "learning_rate_pretrain": [Interval(Real, 0, None, closed="neither")],
         "n_iter": [Interval(Integral, 0, None, closed="left")],
         "output": [StrOptions({"top", "all"})],
         "n_ais_runs": [Interval(Integral, 2, None, closed="left")],
@@ -700,7 +723,8 @@ class MultimodalDBM(_BaseMultimodalRBM):
         visible_units="gaussian",
         n_chains=100,
         k=1,
-        learning_rate=0.01,
+        learning_rate=0.005,
+        learning_rate_pretrain=0.05,
         learning_rate_decay=0.1,
         batch_size=32,
         n_iter_pretrain=10,
@@ -724,6 +748,7 @@ class MultimodalDBM(_BaseMultimodalRBM):
         self.n_chains = n_chains
         self.k = k
         self.learning_rate = learning_rate
+        self.learning_rate_pretrain = learning_rate_pretrain
         self.learning_rate_decay = learning_rate_decay
         self.batch_size = batch_size
         self.n_iter_pretrain = n_iter_pretrain
@@ -818,6 +843,11 @@ class MultimodalDBM(_BaseMultimodalRBM):
         return [np.zeros_like(p) for p in model.params()]
 
     def _chains_copy(self, X, missing, model, rng):
+        """Persistent chains: layer states ``x`` and document lengths ``L``.
+
+        New chains start at the mean-field posterior of ``n_chains`` random training rows,
+        their hidden layers sampled.
+        """
         if self._chains is not None and self._chains["x"][0].shape[0] == self.n_chains:
             return {"x": [x.copy() for x in self._chains["x"]], "L": self._chains["L"].copy()}
         rows = rng.choice(X.shape[0], size=self.n_chains)

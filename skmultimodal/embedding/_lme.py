@@ -5,7 +5,7 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
-from scipy.special import softmax
+from scipy.special import log_softmax, softmax
 from sklearn.base import (
     BaseEstimator,
     ClassifierMixin,
@@ -566,9 +566,7 @@ class _BaseLargeMarginEmbedding(ClassNamePrefixFeaturesOutMixin, ClassifierMixin
         """
         check_is_fitted(self)
         X = self._check_X(X, reset=False)
-        scores = self._scores(self._params(), X)
-        top = scores.max(axis=1, keepdims=True)
-        return scores - top - np.log(np.exp(scores - top).sum(axis=1, keepdims=True))
+        return log_softmax(self._scores(self._params(), X), axis=1)
 
     def transform(self, X):
         """Embed samples: ``W x``.

@@ -137,6 +137,29 @@ def base_rate_bias(model, X):
 
     Each unit type's ``init_bias`` of the column means (logits for binary units, means for
     Gaussian ones, log word frequencies for Replicated Softmax).
+
+    Parameters
+    ----------
+    model : _RBMModel
+        The model whose visible layout (columns and unit types) the base rates follow.
+    X : ndarray of shape (n_samples, n_visible)
+        Data whose column means the base-rate model matches.
+
+    Returns
+    -------
+    c : ndarray of shape (n_visible,)
+        Visible biases of the base-rate model, float64.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmultimodal import MultimodalRBM
+    >>> from skmultimodal.boltzmann._ais import base_rate_bias
+    >>> X = np.array([[0.0, 1.0], [1.0, 1.0], [0.0, 0.0], [0.0, 1.0]])
+    >>> rbm = MultimodalRBM(n_components=2, modalities=[2], visible_units="binary",
+    ...                     n_iter=1, random_state=0).fit(X)
+    >>> np.round(base_rate_bias(rbm._model(), X), 3)  # logits of 0.25 and 0.75
+    array([-1.099,  1.099])
     """
     c = np.zeros(model.c.shape[0], dtype=np.float64)
     for cols, units in zip(model.columns, model.units):
@@ -210,6 +233,33 @@ def ais_log_partition(model, base_bias, *, betas=14500, n_runs=100, lengths=None
     -------
     result : AISResult
         Scalars for a single setting, arrays of shape (n_settings,) otherwise.
+
+    See Also
+    --------
+    skmultimodal.MultimodalDBM.log_partition : The same estimate for a deep Boltzmann
+        machine (odd layers summed out).
+
+    Examples
+    --------
+    A small RBM whose ``log Z`` can be enumerated (``2^6`` visible states):
+
+    >>> import itertools
+    >>> import numpy as np
+    >>> from scipy.special import logsumexp
+    >>> from skmultimodal import MultimodalRBM
+    >>> from skmultimodal.boltzmann._ais import ais_log_partition, base_rate_bias
+    >>> X = (np.random.default_rng(0).random((300, 6)) < 0.3).astype(float)
+    >>> rbm = MultimodalRBM(n_components=4, modalities=[6], visible_units="binary",
+    ...                     learning_rate=0.1, n_iter=5, random_state=0).fit(X)
+    >>> model = rbm._model()
+    >>> result = ais_log_partition(model, base_rate_bias(model, X), betas=1000, n_runs=50,
+    ...                            random_state=0)
+    >>> V = np.array(list(itertools.product([0.0, 1.0], repeat=6)))
+    >>> exact = logsumexp(-model.free_energy(V))
+    >>> bool(abs(result.log_z - exact) < 0.05)
+    True
+    >>> bool(result.log_z_low <= result.log_z <= result.log_z_high)
+    True
     """
     betas = _check_betas(betas)
     if not isinstance(n_runs, Integral) or n_runs < 2:

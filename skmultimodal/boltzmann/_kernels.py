@@ -93,6 +93,15 @@ def sigmoid(pre, bias, out):
     out += 0.5
 
 
+def sigmoid_inplace(pre):
+    """``pre = sigmoid(pre)`` in place (the bias already added): :func:`sigmoid` without
+    the addition pass."""
+    pre *= 0.5
+    np.tanh(pre, out=pre)
+    pre *= 0.5
+    pre += 0.5
+
+
 @_kernel
 def bernoulli(prob, state, sample):
     """``sample ~ Bernoulli(prob)``, elementwise."""
@@ -243,3 +252,56 @@ def sigmoid_backward(grad, prob, out):
         for j in range(k):
             p = prob[i, j]
             out[i, j] = grad[i, j] * p * (1.0 - p)
+
+
+def softmax_rows(pre, bias, out):
+    """``out[i] = softmax(pre[i] + bias)`` with numpy's vectorised ``exp``; ``out`` may
+    alias ``pre``."""
+    np.add(pre, bias, out=out)
+    out -= out.max(axis=1, keepdims=True)
+    np.exp(out, out=out)
+    out /= out.sum(axis=1, keepdims=True)
+
+
+@_kernel
+def multinomial_counts(prob, length, state, sample):
+    """``sample[i]`` counts ``round(length[i])`` draws from the distribution ``prob[i]``.
+
+    Each draw inverts the row's cumulative distribution by binary search (as
+    :func:`multinomial_sample`, which also computes the softmax).
+    """
+    n, k = prob.shape
+    cdf = np.empty(k, dtype=np.float64)
+    s0, s1 = state[0], state[1]
+    for i in range(n):
+        acc = 0.0
+        for j in range(k):
+            acc += prob[i, j]
+            cdf[j] = acc
+            sample[i, j] = 0.0
+        for _ in range(int(round(length[i]))):
+            u, s0, s1 = _next_uniform(s0, s1)
+            u *= cdf[k - 1]
+            lo, hi = 0, k - 1
+            while lo < hi:
+                mid = (lo + hi) // 2
+                if cdf[mid] > u:
+                    hi = mid
+                else:
+                    lo = mid + 1
+            sample[i, lo] += 1.0
+    state[0], state[1] = s0, s1
+
+
+@_kernel
+def row_max_abs_difference(a, b, out):
+    """``out[i] = max(out[i], max_j |a[i, j] - b[i, j]|)`` for two 2-D arrays of one shape,
+    without temporaries: the per-row convergence test of mean-field loops."""
+    n, k = a.shape
+    for i in range(n):
+        top = out[i]
+        for j in range(k):
+            d = abs(a[i, j] - b[i, j])
+            if d > top:
+                top = d
+        out[i] = top

@@ -319,6 +319,46 @@ def test_wide_gaussian_pathway_pretrains_at_the_default_rate():
 # -- the DBM's samplers and kernels -------------------------------------------------------
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_fused_sigmoid_kernels_equal_the_unfused_ones(dtype):
+    """The passes the DBM fuses around numpy's tanh give the very values (bit for bit) and
+    draws of ``_kernels.sigmoid``, ``row_max_abs_difference`` and ``bernoulli``."""
+    from skmultimodal.boltzmann import _kernels
+    from skmultimodal.boltzmann._dbm import _sigmoid
+
+    rng = np.random.default_rng(0)
+    pre = (8 * rng.standard_normal((6, 7))).astype(dtype)
+    old = rng.random((6, 7)).astype(dtype)
+    half = dtype(0.5)
+    for bias in (rng.standard_normal((1, 7)).astype(dtype),
+                 rng.standard_normal((6, 7)).astype(dtype)):
+        expected = np.empty_like(pre)
+        _kernels.sigmoid(pre, bias, expected)
+        np.testing.assert_array_equal(_sigmoid(pre.copy(), bias), expected)
+
+        t = np.empty_like(pre)
+        _kernels.add_bias_halve(pre, bias, t, half)
+        np.tanh(t, out=t)
+        frozen = np.arange(6) % 3 == 0
+        delta, expected_delta = np.full(6, 0.01), np.full(6, 0.01)
+        _kernels.row_max_abs_difference(expected, old, expected_delta)
+        converged = t.copy()
+        _kernels.tanh_to_sigmoid_converge(converged, old, frozen, delta, half)
+        np.testing.assert_array_equal(converged[~frozen], expected[~frozen])
+        np.testing.assert_array_equal(converged[frozen], old[frozen])
+        np.testing.assert_array_equal(delta[~frozen], expected_delta[~frozen])
+        np.testing.assert_array_equal(delta[frozen], 0.01)
+
+        state_a = _kernels.new_state(np.random.default_rng(1))
+        state_b = state_a.copy()
+        draws, expected_draws = np.empty_like(pre), np.empty_like(pre)
+        _kernels.tanh_to_sigmoid_bernoulli(t, state_a, draws, half)
+        _kernels.bernoulli(expected, state_b, expected_draws)
+        np.testing.assert_array_equal(t, expected)
+        np.testing.assert_array_equal(draws, expected_draws)
+        np.testing.assert_array_equal(state_a, state_b)
+
+
 def test_fast_samplers_draw_from_the_units_conditionals():
     """The DBM's Replicated Softmax draw (numpy softmax, numba multinomial) and Gaussian
     draw (numpy Generator noise) against their distributions, with fixed seeds."""

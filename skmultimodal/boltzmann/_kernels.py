@@ -93,15 +93,6 @@ def sigmoid(pre, bias, out):
     out += 0.5
 
 
-def sigmoid_inplace(pre):
-    """``pre = sigmoid(pre)`` in place (the bias already added): :func:`sigmoid` without
-    the addition pass."""
-    pre *= 0.5
-    np.tanh(pre, out=pre)
-    pre *= 0.5
-    pre += 0.5
-
-
 @_kernel
 def bernoulli(prob, state, sample):
     """``sample ~ Bernoulli(prob)``, elementwise."""
@@ -305,3 +296,60 @@ def row_max_abs_difference(a, b, out):
             if d > top:
                 top = d
         out[i] = top
+
+
+# -- fused passes around numpy's tanh (the DBM's mean-field and Gibbs loops) -------------------
+#
+# ``sigmoid(x) = 0.5 + 0.5 * tanh(0.5 * x)``: numpy's vectorised ``tanh`` stays the one pass
+# in numpy; the passes before it (bias, halving) and after it (the affine map, then the
+# convergence test or the Bernoulli draw) are single numba loops. ``half`` is ``0.5`` as a
+# scalar of the arrays' dtype, so float32 arithmetic stays float32 and every value equals
+# the one of :func:`sigmoid` followed by :func:`row_max_abs_difference` or :func:`bernoulli`.
+
+
+@_kernel
+def add_bias_halve(pre, bias, out, half):
+    """``out = (pre + bias) * half``; ``bias`` ``(1, k)`` or per row ``(n, k)``; ``out`` may
+    alias ``pre``."""
+    n, k = pre.shape
+    per_row = bias.shape[0] > 1
+    for i in range(n):
+        r = i if per_row else 0
+        for j in range(k):
+            out[i, j] = (pre[i, j] + bias[r, j]) * half
+
+
+@_kernel
+def tanh_to_sigmoid_converge(out, old, frozen, delta, half):
+    """``out = half * out + half`` (``out`` holding ``tanh(x / 2)``: the sigmoid of ``x``)
+    for rows not ``frozen``, with ``delta[i] = max(delta[i], max_j |out[i, j] - old[i, j]|)``;
+    ``frozen`` rows get ``old``'s values instead (their ``delta`` is left as it is)."""
+    n, k = out.shape
+    for i in range(n):
+        if frozen[i]:
+            for j in range(k):
+                out[i, j] = old[i, j]
+            continue
+        top = delta[i]
+        for j in range(k):
+            p = out[i, j] * half + half
+            out[i, j] = p
+            d = abs(p - old[i, j])
+            if d > top:
+                top = d
+        delta[i] = top
+
+
+@_kernel
+def tanh_to_sigmoid_bernoulli(prob, state, sample, half):
+    """``prob = half * prob + half`` (``prob`` holding ``tanh(x / 2)``) and ``sample ~
+    Bernoulli(prob)``, elementwise: the draws of :func:`bernoulli` on the same state."""
+    n, k = prob.shape
+    s0, s1 = state[0], state[1]
+    for i in range(n):
+        for j in range(k):
+            p = prob[i, j] * half + half
+            prob[i, j] = p
+            u, s0, s1 = _next_uniform(s0, s1)
+            sample[i, j] = 1.0 if u < p else 0.0
+    state[0], state[1] = s0, s1

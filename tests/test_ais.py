@@ -1,10 +1,8 @@
 """Annealed importance sampling against exact partition functions of enumerable models."""
 
-import itertools
-
 import numpy as np
 import pytest
-from scipy.special import gammaln, logsumexp
+from scipy.special import logsumexp
 
 from skmultimodal.boltzmann._ais import (
     ais_log_partition,
@@ -14,14 +12,7 @@ from skmultimodal.boltzmann._ais import (
 from skmultimodal.boltzmann._mrbm import _RBMModel
 from skmultimodal.boltzmann._units import VISIBLE_UNITS
 
-
-def _binary_states(width):
-    return np.array(list(itertools.product([0.0, 1.0], repeat=width)))
-
-
-def _count_states(width, length):
-    states = [s for s in itertools.product(range(length + 1), repeat=width) if sum(s) == length]
-    return np.array(states, dtype=float)
+from _enumeration import binary_states, enumerate_visible
 
 
 def _model(units, widths, n_hidden=3, seed=0, scale=0.8, dtype=np.float64):
@@ -41,31 +32,14 @@ def _model(units, widths, n_hidden=3, seed=0, scale=0.8, dtype=np.float64):
     )
 
 
-def _enumerate(units, widths, length):
-    blocks, measures = [], []
-    for u, w in zip(units, widths):
-        if u == "binary":
-            s = _binary_states(w)
-            blocks.append(s)
-            measures.append(np.zeros(len(s)))
-        else:
-            s = _count_states(w, length)
-            blocks.append(s)
-            measures.append(gammaln(length + 1) - gammaln(s + 1).sum(axis=1))
-    grids = list(itertools.product(*[range(len(b)) for b in blocks]))
-    V = np.array([np.concatenate([b[i] for b, i in zip(blocks, g)]) for g in grids])
-    log_measure = np.array([sum(m[i] for m, i in zip(measures, g)) for g in grids])
-    return V, log_measure
-
-
 def _exact_log_z(model, units, widths, length=3):
     if all(u == "gaussian" for u in units):
         # sum over h of exp(b.h + |c + W^T h|^2 / 2 - |c|^2 / 2) (2 pi)^(F/2)
-        H = _binary_states(model.W.shape[0])
+        H = binary_states(model.W.shape[0])
         c = model.c
         terms = H @ model.b + 0.5 * ((c + H @ model.W) ** 2).sum(axis=1) - 0.5 * c @ c
         return logsumexp(terms) + 0.5 * c.size * np.log(2 * np.pi)
-    V, log_measure = _enumerate(units, widths, length)
+    V, log_measure = enumerate_visible(units, widths, length)
     return logsumexp(log_measure - model.free_energy(V))
 
 

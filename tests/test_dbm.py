@@ -1,6 +1,5 @@
 """MultimodalDBM against exact answers on an enumerable model, and its behaviour on data."""
 
-import itertools
 import pickle
 
 import numpy as np
@@ -11,16 +10,14 @@ from scipy.stats import chisquare
 from skmultimodal import MultimodalDBM
 from skmultimodal.datasets import load_digits_halves, make_multimodal_topics
 
-
-def _binary_states(width):
-    return np.array(list(itertools.product([0.0, 1.0], repeat=width)))
+from _enumeration import binary_states
 
 
 @pytest.fixture(scope="module")
 def tiny():
     """Two 3-unit binary pathways with 2 hidden units each and 2 joint units, with random
     parameters: 2^12 states, enumerable."""
-    V = _binary_states(6)
+    V = binary_states(6)
     dbm = MultimodalDBM(2, pathways=(2,), visible_units="binary", n_iter_pretrain=1, n_iter=1,
                         batch_size=16, n_chains=10, n_mean_field=500, mean_field_tol=1e-13,
                         random_state=0).fit(V)
@@ -52,10 +49,10 @@ def _neg_energy(dbm, v, h):
 
 def _exact(dbm):
     """log p*(v) for all 64 visible states (hidden summed out) and log Z."""
-    V = _binary_states(6)
+    V = binary_states(6)
     hidden = [n for n in dbm.layer_names_ if n not in ("m0", "m1")]
     widths = _layers(dbm)
-    H = _binary_states(sum(widths[n] for n in hidden))
+    H = binary_states(sum(widths[n] for n in hidden))
     offsets = np.cumsum([0] + [widths[n] for n in hidden])
     log_pv = np.array([
         logsumexp([
@@ -101,7 +98,7 @@ def test_ais_log_partition_and_score_samples_match_enumeration(tiny):
 
 
 def test_mean_field_output_is_a_fixed_point(tiny):
-    X = _binary_states(6)[::5].copy()
+    X = binary_states(6)[::5].copy()
     X[::2, 3:] = np.nan  # the second modality missing in every other row
     dbm = pickle.loads(pickle.dumps(tiny)).set_params(output="all")
     H = dbm.transform(X)

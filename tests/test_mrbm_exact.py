@@ -1,22 +1,13 @@
 """MultimodalRBM against exact answers on models small enough to enumerate (DESIGN §6)."""
 
-import itertools
-
 import numpy as np
 import pytest
-from scipy.special import expit, gammaln, logsumexp
+from scipy.special import expit, logsumexp
 
 from skmultimodal import MultimodalRBM
 from skmultimodal.boltzmann import _kernels
 
-
-def _binary_states(width):
-    return np.array(list(itertools.product([0.0, 1.0], repeat=width)))
-
-
-def _count_states(width, length):
-    states = [s for s in itertools.product(range(length + 1), repeat=width) if sum(s) == length]
-    return np.array(states, dtype=float)
+from _enumeration import binary_states, enumerate_visible
 
 
 def _tiny(units, widths, data, n_hidden=3, seed=0, **params):
@@ -36,24 +27,6 @@ def _tiny(units, widths, data, n_hidden=3, seed=0, **params):
     return est
 
 
-def _enumerate(units, widths, length=3):
-    """All visible states with their log base measure (multinomial coefficients)."""
-    blocks, measures = [], []
-    for u, w in zip(units, widths):
-        if u == "binary":
-            s = _binary_states(w)
-            blocks.append(s)
-            measures.append(np.zeros(len(s)))
-        else:
-            s = _count_states(w, length)
-            blocks.append(s)
-            measures.append(gammaln(length + 1) - gammaln(s + 1).sum(axis=1))
-    grids = list(itertools.product(*[range(len(b)) for b in blocks]))
-    V = np.array([np.concatenate([b[i] for b, i in zip(blocks, g)]) for g in grids])
-    log_measure = np.array([sum(m[i] for m, i in zip(measures, g)) for g in grids])
-    return V, log_measure
-
-
 def _energy(est, v, h):
     """E(v, h) written out directly (binary and Replicated Softmax visible units)."""
     W, b, c, A = (est.components_, est.intercept_hidden_, est.intercept_visible_,
@@ -71,9 +44,9 @@ BINARY = (("binary", "binary"), (4, 3))
 
 @pytest.mark.parametrize("units, widths", [BINARY, MIXED])
 def test_free_energy_matches_enumeration_over_hidden_states(units, widths):
-    V, _ = _enumerate(units, widths)
+    V, _ = enumerate_visible(units, widths)
     est = _tiny(units, widths, V)
-    H = _binary_states(est.n_components)
+    H = binary_states(est.n_components)
     brute = np.array([-logsumexp([-_energy(est, v, h) for h in H]) for v in V])
     np.testing.assert_allclose(est.free_energy(V), brute, rtol=1e-10, atol=1e-10)
 
@@ -81,9 +54,9 @@ def test_free_energy_matches_enumeration_over_hidden_states(units, widths):
 @pytest.mark.parametrize("units, widths", [BINARY, MIXED])
 def test_exact_log_partition_function(units, widths):
     """log Z by double enumeration equals log Z through the free energy."""
-    V, log_measure = _enumerate(units, widths)
+    V, log_measure = enumerate_visible(units, widths)
     est = _tiny(units, widths, V)
-    H = _binary_states(est.n_components)
+    H = binary_states(est.n_components)
     joint = logsumexp([lm - _energy(est, v, h) for v, lm in zip(V, log_measure) for h in H])
     through_free_energy = logsumexp(log_measure - est.free_energy(V))
     assert joint == pytest.approx(through_free_energy, rel=1e-12)
@@ -110,7 +83,7 @@ def _mean_log_likelihood(est, data, V, log_measure):
 
 @pytest.mark.parametrize("units, widths", [BINARY, MIXED])
 def test_likelihood_gradient_matches_finite_differences(units, widths):
-    V, log_measure = _enumerate(units, widths)
+    V, log_measure = enumerate_visible(units, widths)
     rng = np.random.default_rng(1)
     data = V[rng.choice(len(V), 12)]
     est = _tiny(units, widths, V)
@@ -146,7 +119,7 @@ def test_persistent_chain_statistics_match_exact_expectations(units, widths):
     updates after burn-in, 4000 persistent chains estimate E_model[h v^T] (CD-infinity); the
     data term is exact.
     """
-    V, log_measure = _enumerate(units, widths)
+    V, log_measure = enumerate_visible(units, widths)
     rng = np.random.default_rng(2)
     data = V[rng.choice(len(V), 10)]
     est = _tiny(units, widths, V, method="pcd", momentum=0.0, weight_decay=0.0,
@@ -185,7 +158,7 @@ def test_gaussian_chain_statistics_match_exact_expectations():
                 momentum=0.0, weight_decay=0.0, learning_rate=1e-12, batch_size=30)
     est.set_params(n_chains=4000)
     W, b, c = est.components_, est.intercept_hidden_, est.intercept_visible_
-    H = _binary_states(2)
+    H = binary_states(2)
     log_ph = H @ b + 0.5 * ((c + H @ W) ** 2).sum(axis=1)
     ph = np.exp(log_ph - logsumexp(log_ph))
     exact = sum(p * np.outer(h, c + h @ W) for p, h in zip(ph, H))
@@ -207,7 +180,7 @@ def test_gaussian_chain_statistics_match_exact_expectations():
 
 @pytest.mark.parametrize("units, widths", [BINARY, MIXED])
 def test_mean_field_is_a_fixed_point_and_impute_is_its_expectation(units, widths):
-    V, _ = _enumerate(units, widths)
+    V, _ = enumerate_visible(units, widths)
     est = _tiny(units, widths, V, n_mean_field=500, mean_field_tol=1e-12)
     X = V[::3].copy()
     X[:, 4:] = np.nan  # the second modality is missing
@@ -229,7 +202,7 @@ def test_mean_field_is_a_fixed_point_and_impute_is_its_expectation(units, widths
 
 
 def test_transform_of_complete_rows_is_the_exact_posterior():
-    V, _ = _enumerate(*BINARY)
+    V, _ = enumerate_visible(*BINARY)
     est = _tiny(*BINARY, V)
     np.testing.assert_allclose(
         est.transform(V), expit(V @ est.components_.T + est.intercept_hidden_), rtol=1e-12

@@ -176,6 +176,30 @@ def softmax(pre, bias, length, out):
             out[i, j] = length[i] * row[j]
 
 
+@njit(inline="always")
+def _draw_counts(prob_row, length, cdf, sample, i, s0, s1):
+    """``sample[i]`` counts ``round(length)`` draws from ``prob_row`` (the cumulative
+    distribution in ``cdf``, each draw inverted by binary search); returns the new state."""
+    k = prob_row.shape[0]
+    acc = 0.0
+    for j in range(k):
+        acc += prob_row[j]
+        cdf[j] = acc
+        sample[i, j] = 0.0
+    for _ in range(int(round(length))):
+        u, s0, s1 = _next_uniform(s0, s1)
+        u *= cdf[k - 1]
+        lo, hi = 0, k - 1
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if cdf[mid] > u:
+                hi = mid
+            else:
+                lo = mid + 1
+        sample[i, lo] += 1.0
+    return s0, s1
+
+
 @_kernel
 def multinomial_sample(pre, bias, length, state, mean, sample):
     """``mean`` as :func:`softmax`; ``sample[i]`` counts ``round(length[i])`` draws of a word.
@@ -189,24 +213,9 @@ def multinomial_sample(pre, bias, length, state, mean, sample):
     s0, s1 = state[0], state[1]
     for i in range(n):
         _softmax_row(pre, bias, i, i if per_row else 0, row)
-        acc = 0.0
         for j in range(k):
             mean[i, j] = length[i] * row[j]
-            sample[i, j] = 0.0
-            acc += row[j]
-            cdf[j] = acc
-        n_draws = int(round(length[i]))
-        for _ in range(n_draws):
-            u, s0, s1 = _next_uniform(s0, s1)
-            u *= cdf[k - 1]
-            lo, hi = 0, k - 1
-            while lo < hi:
-                mid = (lo + hi) // 2
-                if cdf[mid] > u:
-                    hi = mid
-                else:
-                    lo = mid + 1
-            sample[i, lo] += 1.0
+        s0, s1 = _draw_counts(row, length[i], cdf, sample, i, s0, s1)
     state[0], state[1] = s0, s1
 
 
@@ -265,22 +274,7 @@ def multinomial_counts(prob, length, state, sample):
     cdf = np.empty(k, dtype=np.float64)
     s0, s1 = state[0], state[1]
     for i in range(n):
-        acc = 0.0
-        for j in range(k):
-            acc += prob[i, j]
-            cdf[j] = acc
-            sample[i, j] = 0.0
-        for _ in range(int(round(length[i]))):
-            u, s0, s1 = _next_uniform(s0, s1)
-            u *= cdf[k - 1]
-            lo, hi = 0, k - 1
-            while lo < hi:
-                mid = (lo + hi) // 2
-                if cdf[mid] > u:
-                    hi = mid
-                else:
-                    lo = mid + 1
-            sample[i, lo] += 1.0
+        s0, s1 = _draw_counts(prob[i], length[i], cdf, sample, i, s0, s1)
     state[0], state[1] = s0, s1
 
 

@@ -5,7 +5,8 @@ Three parts, each printing a table:
 1. **Retrieval and classification** (the protocol of seed 000's table and seed 001 §4.2) on
    ``make_multimodal_topics``: Gaussian "image features" (standardised) and sparse tag counts
    from shared latent topics, with multi-label classes from the same topics. MultimodalDBM,
-   MultimodalRBM and MinVIRBM are trained on the same unlabelled pairs; then
+   MultimodalDBN (its stack without doubled inputs and without joint training, the MDBN of
+   seed 002), MultimodalRBM and MinVIRBM are trained on the same unlabelled pairs; then
 
    - classification MAP: a one-vs-rest logistic regression on the joint representation,
      trained on labelled training rows, mean over labels of the average precision on the
@@ -58,7 +59,7 @@ from sklearn.metrics import average_precision_score
 from sklearn.multiclass import OneVsRestClassifier
 from sklearn.preprocessing import StandardScaler
 
-from skmultimodal import MinVIRBM, MultimodalDBM, MultimodalRBM
+from skmultimodal import MinVIRBM, MultimodalDBM, MultimodalDBN, MultimodalRBM
 from skmultimodal.boltzmann._ais import ais_log_partition, base_rate_bias
 from skmultimodal.datasets import fetch_mnist, make_multimodal_topics
 from skmultimodal.metrics import mean_average_precision, precision_at_k
@@ -89,11 +90,11 @@ def image_only(X):
 
 
 def models(quick):
-    """The three models, each at the learning rate that worked best for it here.
+    """The four models, each at the learning rate that worked best for it here.
 
     The DBM pretrains at 0.05 and trains jointly at 0.005 (joint training at the pretraining
-    rate takes the top layer out of use, see ``MultimodalDBM``); MultimodalRBM and MinVIRBM
-    at 0.05 beat their own 0.01. ``output="all"`` reuses the fitted DBM with every hidden
+    rate takes the top layer out of use, see ``MultimodalDBM``); the DBN's RBMs train at the
+    DBM's pretraining rate; MultimodalRBM and MinVIRBM at 0.05 beat their own 0.01. ``output="all"`` reuses the fitted DBM with every hidden
     layer as the representation.
     """
     common = dict(modalities=[N_IMAGE, N_TAGS], visible_units=["gaussian", "replicated_softmax"],
@@ -104,6 +105,8 @@ def models(quick):
         "MultimodalDBM": MultimodalDBM(
             width, pathways=(width,), learning_rate_pretrain=0.05, learning_rate=0.005,
             n_iter_pretrain=epochs, n_iter=10 if quick else 20, **common),
+        "MultimodalDBN": MultimodalDBN(width, pathways=(width,), learning_rate=0.05,
+                                       n_iter=epochs, **common),
         "MultimodalRBM": MultimodalRBM(width, learning_rate=0.05, n_iter=epochs, **common),
         "MinVIRBM": MinVIRBM(width, learning_rate=0.05, n_iter=epochs, **common),
     }
@@ -126,7 +129,7 @@ def generic_tag_sets(fitted, X_q):
     print(f"\nThe DBM gives {generic.sum()} of {len(X_q)} images the same top-5 tags "
           f"{sets[counts.argmax()].tolist()} (the most frequent training tags are among them); "
           "tags P@5 on those images and on the others:")
-    for name in ("MultimodalDBM (top)", "MultimodalRBM", "MinVIRBM"):
+    for name in ("MultimodalDBM (top)", "MultimodalDBN", "MultimodalRBM", "MinVIRBM"):
         top, precision = imputed_tags(fitted[name], X_q)
         n_sets = len(np.unique(np.sort(top, axis=1), axis=0))
         print(f"  {name:19s} {precision[generic].mean():.3f} / {precision[~generic].mean():.3f} "

@@ -5,7 +5,7 @@ naming the column blocks, and a missing modality written as its whole block set 
 """
 
 from ._modalities import split_modalities, stack_modalities
-from .boltzmann import MinVIRBM, MultimodalDBM, MultimodalRBM, SSLRBM
+from .boltzmann import MinVIRBM, MultimodalDBM, MultimodalDBN, MultimodalRBM, SSLRBM
 from .cross_decomposition import CCA, KCCA, DeepCCA
 from .embedding import LargeMarginEmbedding, RankingEmbedding, UnifiedSemanticEmbedding
 from .impute import ModalityImputer
@@ -21,6 +21,7 @@ __all__ = [
     "MinVIRBM",
     "ModalityImputer",
     "MultimodalDBM",
+    "MultimodalDBN",
     "MultimodalRBM",
     "RankingEmbedding",
     "SSLRBM",

@@ -13,6 +13,7 @@ from skmultimodal import (
     MinVIRBM,
     ModalityImputer,
     MultimodalDBM,
+    MultimodalDBN,
     MultimodalRBM,
 )
 
@@ -29,6 +30,7 @@ def _estimators():
                random_state=0),
         MultimodalDBM(n_components=3, pathways=(4,), n_iter_pretrain=2, n_iter=2, n_chains=7,
                       n_ais_betas=50, n_ais_runs=10, random_state=0),
+        MultimodalDBN(n_components=3, pathways=(4,), n_iter=2, n_chains=7, random_state=0),
         CCA(n_components=1),
         CCA(n_components=1, reg="ledoit_wolf"),
         KCCA(n_components=1),

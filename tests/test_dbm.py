@@ -319,12 +319,14 @@ def test_wide_gaussian_pathway_pretrains_at_the_default_rate():
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_fused_sigmoid_kernels_equal_the_unfused_ones(dtype):
     """The passes the DBM fuses around numpy's tanh give the very values (bit for bit) and
-    draws of ``_kernels.sigmoid``, ``row_max_abs_difference`` and ``bernoulli``."""
+    draws of ``_kernels.sigmoid`` and ``bernoulli``; the mean-field convergence flag is the
+    row's largest change against the tolerance."""
     from skmultimodal.boltzmann import _kernels
     from skmultimodal.boltzmann._dbm import _sigmoid
 
     rng = np.random.default_rng(0)
     pre = (8 * rng.standard_normal((6, 7))).astype(dtype)
+    other = (8 * rng.standard_normal((6, 7))).astype(dtype)
     old = rng.random((6, 7)).astype(dtype)
     half = dtype(0.5)
     for bias in (rng.standard_normal((1, 7)).astype(dtype),
@@ -336,15 +338,31 @@ def test_fused_sigmoid_kernels_equal_the_unfused_ones(dtype):
         t = np.empty_like(pre)
         _kernels.add_bias_halve(pre, bias, t, half)
         np.tanh(t, out=t)
+        plain = t.copy()
+        _kernels.tanh_to_sigmoid(plain, half)
+        np.testing.assert_array_equal(plain, expected)
+
+        # two inputs and the bias in one pass; the same input twice is the doubled input
+        two = np.empty_like(pre)
+        _kernels.add2_bias_halve(pre, other, bias, two, half)
+        np.testing.assert_array_equal(two, (pre + other + bias) * half)
+        doubled, twice = np.empty_like(pre), 2 * pre
+        _kernels.add2_bias_halve(pre, pre, bias, doubled, half)
+        _kernels.add_bias_halve(twice, bias, twice, half)
+        np.testing.assert_array_equal(doubled, twice)
+
         frozen = np.arange(6) % 3 == 0
-        delta, expected_delta = np.full(6, 0.01), np.full(6, 0.01)
-        _kernels.row_max_abs_difference(expected, old, expected_delta)
+        largest = np.abs(expected - old).max(axis=1)
+        tol = np.median(largest)
+        moved = np.zeros(6, dtype=bool)
+        moved[0] = True  # a flag already set stays set
         converged = t.copy()
-        _kernels.tanh_to_sigmoid_converge(converged, old, frozen, delta, half)
+        _kernels.tanh_to_sigmoid_moved(converged, old, frozen, moved, half, tol)
         np.testing.assert_array_equal(converged[~frozen], expected[~frozen])
         np.testing.assert_array_equal(converged[frozen], old[frozen])
-        np.testing.assert_array_equal(delta[~frozen], expected_delta[~frozen])
-        np.testing.assert_array_equal(delta[frozen], 0.01)
+        np.testing.assert_array_equal(moved[~frozen], largest[~frozen] > tol)
+        np.testing.assert_array_equal(moved[frozen], [True, False])
+        assert 0 < moved[~frozen].sum() < 4  # both outcomes of the test are exercised
 
         state_a = _kernels.new_state(np.random.default_rng(1))
         state_b = state_a.copy()
@@ -356,9 +374,28 @@ def test_fused_sigmoid_kernels_equal_the_unfused_ones(dtype):
         np.testing.assert_array_equal(state_a, state_b)
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_bias_step_sums_its_statistics(dtype):
+    """``momentum_step_sums`` is ``momentum_step`` on the column sums of the two phases."""
+    from skmultimodal.boltzmann import _kernels
+
+    rng = np.random.default_rng(0)
+    x_pos, x_neg = rng.random((32, 9)).astype(dtype), rng.random((100, 9)).astype(dtype)
+    param, velocity = rng.standard_normal((2, 1, 9)).astype(dtype)
+    expected_param, expected_velocity = param.copy(), velocity.copy()
+    _kernels.momentum_step(expected_param, expected_velocity,
+                           x_pos.sum(axis=0, keepdims=True), x_neg.sum(axis=0, keepdims=True),
+                           1 / 32, 1 / 100, 0.5, 0.05, 0.0)
+    _kernels.momentum_step_sums(param, velocity, x_pos, x_neg, 1 / 32, 1 / 100, 0.5, 0.05)
+    rtol = 1e-6 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(velocity, expected_velocity, rtol=rtol)
+    np.testing.assert_allclose(param, expected_param, rtol=rtol)
+    assert param.dtype == dtype and not np.array_equal(param, expected_param + 1)
+
+
 def test_fast_samplers_draw_from_the_units_conditionals():
-    """The DBM's Replicated Softmax draw (numpy softmax, numba multinomial) and Gaussian
-    draw (numpy Generator noise) against their distributions, with fixed seeds."""
+    """The DBM's Replicated Softmax draw (numpy softmax, then the words and the mean in
+    one numba pass) and Gaussian draw against their distributions, with fixed seeds."""
     from scipy import stats
 
     from skmultimodal.boltzmann import _kernels
@@ -381,16 +418,10 @@ def test_fast_samplers_draw_from_the_units_conditionals():
     pre = np.tile([-1.0, 0.0, 2.0], (n, 1))
     bias = np.array([[0.5, 0.0, -0.5]])
     mean, sample = np.empty_like(pre), np.empty_like(pre)
-    _draw(VISIBLE_UNITS["gaussian"], pre, bias, None, state, mean, sample,
-          rng=np.random.default_rng(0))
+    _draw(VISIBLE_UNITS["gaussian"], pre, bias, None, state, mean, sample)
     np.testing.assert_allclose(mean, pre + bias)
     for j in range(3):
         assert stats.kstest(sample[:, j] - mean[0, j], "norm").pvalue > 1e-3
-
-    a, b = np.random.default_rng(1).random((2, 5, 4))
-    out = np.full(5, 0.3)
-    _kernels.row_max_abs_difference(a, b, out)
-    np.testing.assert_array_equal(out, np.maximum(np.abs(a - b).max(axis=1), 0.3))
 
 
 # -- estimator behaviour --------------------------------------------------------------------

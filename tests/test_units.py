@@ -104,3 +104,19 @@ def test_kernels_compile_without_a_writable_cache():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+def test_gaussian_noise_has_normal_tails():
+    """The ziggurat's rare branches: the wedges of its layers and the tail beyond
+    ``r = 3.654`` (drawn separately), against the normal's probabilities of |z| beyond a few
+    thresholds, on four million draws."""
+    state = _kernels.new_state(np.random.default_rng(3))
+    z = np.empty((2000, 2000))
+    _kernels.add_normal(np.zeros_like(z), state, z)
+    z = np.abs(z.ravel())
+    for threshold in (0.5, 1.0, 2.0, 3.0, 3.654, 4.0, 4.5):
+        p = 2 * stats.norm.sf(threshold)
+        count = np.count_nonzero(z > threshold)
+        assert abs(count - z.size * p) < 4.5 * np.sqrt(z.size * p * (1 - p)), threshold
+    assert stats.kstest(z[:200000], stats.halfnorm.cdf).pvalue > 1e-3
+    assert np.count_nonzero(z > 5.0) > 0  # the tail is reachable

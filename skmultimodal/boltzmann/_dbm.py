@@ -30,12 +30,11 @@ from ._units import VISIBLE_UNITS
 _BINARY = VISIBLE_UNITS["binary"]
 
 
-def _draw(units, pre, bias, length, state, mean, out, rng=None):
+def _draw(units, pre, bias, length, state, mean, out):
     """``out`` = a draw of ``units`` given their input ``pre``; ``mean`` = its conditional
     mean. As ``units.sample``, with the Replicated Softmax's softmax in numpy's vectorised
-    ``exp`` (:func:`_kernels.softmax_rows`), then the words drawn in numba; with a numpy
-    ``Generator`` ``rng``, Gaussian noise comes from its ziggurat (faster than the
-    Box-Muller of :func:`_kernels.add_normal`)."""
+    ``exp``, then the words drawn and the mean normalised in one numba pass
+    (:func:`_kernels.softmax_counts`)."""
     if units is _BINARY:
         # sigmoid and Bernoulli draws as ``units.sample``, in three passes instead of six
         half = mean.dtype.type(0.5)
@@ -43,26 +42,72 @@ def _draw(units, pre, bias, length, state, mean, out, rng=None):
         np.tanh(mean, out=mean)
         _kernels.tanh_to_sigmoid_bernoulli(mean, state, out, half)
     elif units.name == "replicated_softmax":
-        _kernels.softmax_rows(pre, bias, mean)
-        _kernels.multinomial_counts(mean, length, state, out)
-        mean *= length[:, None]
-    elif units.name == "gaussian" and rng is not None and out.flags.c_contiguous:
-        _kernels.identity(pre, bias, mean)
-        rng.standard_normal(out=out, dtype=out.dtype)
-        out += mean
+        np.add(pre, bias, out=mean)
+        mean -= mean.max(axis=1, keepdims=True)
+        np.exp(mean, out=mean)
+        _kernels.softmax_counts(mean, length, state, out)
     else:
         units.sample(pre, bias, length, state, mean, out)
 
 
-def _sigmoid(pre, bias):
-    """``pre = sigmoid(pre + bias)`` in place, as :func:`_kernels.sigmoid` (the same values),
-    with the bias and the halving in one pass."""
+def _halve_input(pre, bias, up=1.0):
+    """``pre = (up * pre + bias) / 2`` in place (the argument of the ``tanh`` of a sigmoid),
+    in one pass for ``up`` 1 or 2 (``pre + pre`` is exactly ``2 * pre``)."""
     half = pre.dtype.type(0.5)
+    if up == 2.0:
+        _kernels.add2_bias_halve(pre, pre, bias, pre, half)
+        return pre
+    if up != 1.0:
+        pre *= up
     _kernels.add_bias_halve(pre, bias, pre, half)
-    np.tanh(pre, out=pre)
-    pre *= half
-    pre += half
     return pre
+
+
+def _sigmoid(pre, bias, up=1.0):
+    """``pre = sigmoid(up * pre + bias)`` in place, as :func:`_kernels.sigmoid` (the same
+    values), with the bias and the halving in one pass."""
+    _halve_input(pre, bias, up)
+    np.tanh(pre, out=pre)
+    _kernels.tanh_to_sigmoid(pre, pre.dtype.type(0.5))
+    return pre
+
+
+def _matmul(a, b, out=None):
+    """``a @ b`` (into ``out``). For a few rows of ``a`` times a transposed matrix (``b`` a
+    ``.T`` view: a layer's input from the layer below), OpenBLAS is up to twice as fast with
+    ``a`` in Fortran order too, even with the copy (measured in float32 at 32 rows: 9 us
+    instead of 17 for 128x128 weights); from about 64 rows on the copy costs more."""
+    if a.shape[0] <= 48 and b.flags.f_contiguous and not b.flags.c_contiguous:
+        a = np.asfortranarray(a)
+    return np.matmul(a, b, out=out)
+
+
+def _halved_input(x, terms, const, out, work, half):
+    """``out = (sum of x[src] @ weights over terms + const) * half``: the argument of the
+    ``tanh`` of a sigmoid layer whose input is the products ``terms`` (``(src, weights)``
+    pairs) plus ``const`` (its bias, ``(1, k)`` or per row, and any fixed input). ``work``
+    is a spare array shaped as ``out``; the last addition and the halving are one pass."""
+    if not terms:
+        np.multiply(const, half, out=out)
+        return out
+    src, weights = terms[0]
+    _matmul(x[src], weights, out=out)
+    for src, weights in terms[1:-1]:
+        out += _matmul(x[src], weights, out=work)
+    if len(terms) > 1:
+        src, weights = terms[-1]
+        _kernels.add2_bias_halve(out, _matmul(x[src], weights, out=work), const, out, half)
+    else:
+        _kernels.add_bias_halve(out, const, out, half)
+    return out
+
+
+def _buffers(work, key, like, count):
+    """``count`` arrays shaped as ``like``, kept from call to call in the dict ``work``."""
+    bufs = work.get(key)
+    if bufs is None or bufs[0].shape != like.shape or bufs[0].dtype != like.dtype:
+        bufs = work[key] = [np.empty_like(like) for _ in range(count)]
+    return bufs
 
 
 def _entropy(p):
@@ -76,9 +121,11 @@ class _Structure:
 
     Layers ``0 .. M-1`` are the modalities' visible layers, then each pathway's hidden layers
     bottom-up, then the joint top layer. ``edges`` are ``(lower, upper)`` layer pairs.
+    ``bipartite=False`` (a deep belief net, which never samples the layers in two blocks)
+    allows pathways of different parities.
     """
 
-    def __init__(self, columns, units, pathways, n_components):
+    def __init__(self, columns, units, pathways, n_components, bipartite=True):
         self.columns, self.units = columns, units
         M = len(columns)
         self.n_modalities = M
@@ -96,7 +143,7 @@ class _Structure:
                 below = len(self.widths) - 1
             tops.append(below)
         parities = {len(sizes) % 2 for sizes in pathways}
-        if len(parities) > 1:
+        if len(parities) > 1 and bipartite:
             raise ValueError(
                 "Every pathway needs a number of hidden layers of the same parity (all even or "
                 f"all odd) for the DBM to be bipartite; got pathways={list(pathways)}."
@@ -104,7 +151,7 @@ class _Structure:
         self.widths.append(n_components)
         self.names.append("top")
         self.top = len(self.widths) - 1
-        self.parity.append((parities.pop() + 1) % 2)
+        self.parity.append((min(parities) + 1) % 2)  # one parity unless not bipartite
         self.edges.extend((t, self.top) for t in tops)
         self.pathway_tops = tops
         self.hidden = list(range(M, len(self.widths)))
@@ -134,6 +181,13 @@ class _DBMModel:
         self.mean_length = mean_length
         self.uses_length = [u.has_length for u in structure.units]
         self.groups = _unit_groups(structure.columns, structure.units)
+        s = structure
+        # per layer: its neighbours, each with the weights that map its state to the
+        # layer's input (views: the parameters are updated in place)
+        self.neighbours = [[(s.edges[e][0], W[e].T) for e in s.down[i]]
+                           + [(s.edges[e][1], W[e]) for e in s.up[i]]
+                           for i in range(len(s.widths))]
+        self._mean_field_plans = {}
 
     def copy(self):
         return _DBMModel(self.s, [w.copy() for w in self.W],
@@ -170,19 +224,10 @@ class _DBMModel:
 
     def _input(self, x, i):
         """Total input of layer ``i`` from its neighbours (no bias), in one new array."""
-        out = None
-        for e in self.s.down[i]:
-            lower = x[self.s.edges[e][0]]
-            if out is None:
-                out = lower @ self.W[e].T
-            else:
-                out += lower @ self.W[e].T
-        for e in self.s.up[i]:
-            upper = x[self.s.edges[e][1]]
-            if out is None:
-                out = upper @ self.W[e]
-            else:
-                out += upper @ self.W[e]
+        (src, weights), *rest = self.neighbours[i]
+        out = x[src] @ weights
+        for src, weights in rest:
+            out += x[src] @ weights
         return out
 
     def _bias(self, i, L):
@@ -195,11 +240,10 @@ class _DBMModel:
                 bias = bias + L[:, m:m + 1] * self.a[m]
         return bias
 
-    def _update(self, x, i, L, state=None, up_factor=1.0, pre=None, bias=None, rng=None):
+    def _update(self, x, i, L, state=None, up_factor=1.0, pre=None, bias=None):
         """Mean (or sample, with ``state``) of layer ``i`` given its neighbours in ``x``.
 
-        ``bias`` (default ``_bias(i, L)``) lets a loop compute the biases once; ``rng``
-        (a numpy ``Generator``) draws Gaussian noise (see :func:`_draw`).
+        ``bias`` (default ``_bias(i, L)``) lets a loop compute the biases once.
         """
         if pre is None:
             pre = self._input(x, i)
@@ -216,7 +260,7 @@ class _DBMModel:
                 units.mean(pre, bias, length, pre)
             return pre
         out = np.empty_like(pre)
-        _draw(units, pre, bias, length, state, np.empty_like(pre), out, rng)
+        _draw(units, pre, bias, length, state, np.empty_like(pre), out)
         return out
 
     def split(self, v):
@@ -225,7 +269,7 @@ class _DBMModel:
 
     # -- mean-field inference ----------------------------------------------------------------
 
-    def upward(self, x, L, missing=None, visible_input=None):
+    def upward(self, x, L, missing=None, visible_input=None, biases=None):
         """Initialise the hidden layers (and missing visible blocks) for mean-field.
 
         Bottom-up through the present pathways, doubling the input of layers that also
@@ -238,24 +282,43 @@ class _DBMModel:
         mean-field loop settle, for most images, in one image-independent fixed point
         (measured: precision@5 of tags generated from images 0.18 instead of 0.23 on
         ``benchmarks/dbm_retrieval.py``'s data). ``visible_input``, a dict, receives the
-        product of each visible layer with its weights (by edge), for reuse.
+        product of each visible layer with its weights (by edge), for reuse; ``biases``
+        (by layer) are the hidden layers' ``_bias(i, L)`` if already computed.
         """
         s = self.s
         M = s.n_modalities
         present = None if missing is None else ~missing
+        half = self.dtype.type(0.5)
         for i in s.order:
-            pre = None
+            terms = []
             for e in s.down[i]:
                 lower = s.edges[e][0]
-                term = x[lower] @ self.W[e].T
+                term = _matmul(x[lower], self.W[e].T)
                 if visible_input is not None and lower < M:
-                    visible_input[e] = term.copy()
-                if i == s.top and present is not None:
-                    term *= present[:, s.pathway_tops.index(lower)][:, None]
-                pre = term if pre is None else pre + term
+                    visible_input[e] = term
+                terms.append(term)
             if i == s.top and present is not None:
+                pre = sum(term * present[:, [s.pathway_tops.index(s.edges[e][0])]]
+                          for e, term in zip(s.down[i], terms))
                 pre *= (M / np.maximum(present.sum(axis=1), 1))[:, None].astype(pre.dtype)
-            x[i] = self._update(x, i, L, up_factor=2.0 if s.up[i] else 1.0, pre=pre)
+                x[i] = self._update(x, i, L, up_factor=2.0 if s.up[i] else 1.0, pre=pre)
+                continue
+            bias = self._bias(i, L) if biases is None else biases[i]
+            pre = terms[0]
+            for term in terms[1:-1]:
+                pre = pre + term
+            out = np.empty_like(pre)
+            if s.up[i]:  # doubled, exactly as ``2 * pre``
+                if len(terms) > 1:
+                    pre = pre + terms[-1]
+                _kernels.add2_bias_halve(pre, pre, bias, out, half)
+            elif len(terms) > 1:
+                _kernels.add2_bias_halve(pre, terms[-1], bias, out, half)
+            else:
+                _kernels.add_bias_halve(pre, bias, out, half)
+            np.tanh(out, out=out)
+            _kernels.tanh_to_sigmoid(out, half)
+            x[i] = out
         if missing is None:
             return
         for m in range(M):
@@ -300,52 +363,37 @@ class _DBMModel:
         absent = [np.flatnonzero(missing[:, m]) for m in range(s.n_modalities)]
         for m, rows in enumerate(absent):
             x[m][rows] = 0
+        biases = {i: self._bias(i, L) for i in s.hidden}
         visible_input = {}
-        self.upward(x, L, missing if missing.any() else None, visible_input)
+        self.upward(x, L, missing if missing.any() else None, visible_input, biases)
         if n:
             # per hidden layer: the constant part of its input (bias, and the input from
-            # visible layers present in every row, computed once) and the layers whose
+            # visible layers present in every row, computed once) and the neighbours whose
             # input changes from sweep to sweep; outputs alternate between two buffers
-            fixed, moving, spare, work = {}, {}, {}, {}
+            fixed_edges, moving = self._mean_field_plan(tuple(bool(r.size) for r in absent))
+            fixed, spare, work = {}, {}, {}
             for i in s.hidden:
-                fixed[i] = self._bias(i, L)
-                moving[i] = []
-                for e in s.down[i] + s.up[i]:
-                    lo, up = s.edges[e]
-                    src, weights = (lo, self.W[e].T) if up == i else (up, self.W[e])
-                    if src < s.n_modalities and not absent[src].size:
-                        fixed[i] = fixed[i] + visible_input[e]
-                    else:
-                        moving[i].append((src, weights))
+                fixed[i] = biases[i]
+                for e in fixed_edges[i]:
+                    fixed[i] = fixed[i] + visible_input[e]
                 spare[i], work[i] = np.empty_like(x[i]), np.empty_like(x[i])
             frozen = np.zeros(n, dtype=bool)  # rows that have converged
+            moved = np.empty(n, dtype=bool)
             half = self.dtype.type(0.5)
-            delta = np.empty(n, dtype=np.float64)
             for _ in range(n_iter):
-                delta[:] = 0.0
+                moved[:] = False
                 for group in (s.odd, s.even_hidden):
                     for i in group:
                         # sigmoid(input + bias) = 0.5 + 0.5 tanh((input + bias) / 2): the
                         # last addition and the halving in one pass, numpy's tanh, then the
                         # affine map, the convergence test and the frozen rows in one pass
-                        out = spare[i]
-                        if moving[i]:
-                            src, weights = moving[i][0]
-                            np.matmul(x[src], weights, out=out)
-                            last = fixed[i]
-                            for src, weights in moving[i][1:]:
-                                out += last
-                                last = np.matmul(x[src], weights, out=work[i])
-                            _kernels.add_bias_halve(out, last, out, half)
-                        else:
-                            np.copyto(out, fixed[i])
-                            out *= half
+                        out = _halved_input(x, moving[i], fixed[i], spare[i], work[i], half)
                         np.tanh(out, out=out)
-                        _kernels.tanh_to_sigmoid_converge(out, x[i], frozen, delta, half)
+                        _kernels.tanh_to_sigmoid_moved(out, x[i], frozen, moved, half, tol)
                         spare[i], x[i] = x[i], out
                     if group is s.even_hidden:
-                        self._fill_missing(x, L, absent, delta, frozen)
-                frozen |= delta <= tol
+                        self._fill_missing(x, L, absent, moved, frozen, tol)
+                frozen |= ~moved
                 if frozen.all():
                     break
             self._fill_missing(x, L, absent)
@@ -354,18 +402,35 @@ class _DBMModel:
                 v[np.ix_(rows, np.arange(v.shape[1])[s.columns[m]])] = x[m][rows]
         return x, L
 
-    def _fill_missing(self, x, L, absent, delta=None, frozen=None):
-        """Missing visible blocks to their expectations, except in ``frozen`` rows; the
-        largest change of each row goes into ``delta``."""
+    def _mean_field_plan(self, absent):
+        """For modalities ``absent`` in some rows (a tuple of bools), per hidden layer: the
+        edges from visible layers present in every row (their input is fixed during
+        mean-field) and the other neighbours with their weights; cached."""
+        plan = self._mean_field_plans.get(absent)
+        if plan is None:
+            s = self.s
+            fixed_edges, moving = {}, {}
+            for i in s.hidden:
+                fixed_edges[i], moving[i] = [], []
+                for e, (src, weights) in zip(s.down[i] + s.up[i], self.neighbours[i]):
+                    if src < s.n_modalities and not absent[src]:
+                        fixed_edges[i].append(e)
+                    else:
+                        moving[i].append((src, weights))
+            plan = self._mean_field_plans[absent] = fixed_edges, moving
+        return plan
+
+    def _fill_missing(self, x, L, absent, moved=None, frozen=None, tol=None):
+        """Missing visible blocks to their expectations, except in ``frozen`` rows; rows in
+        which a value changes by more than ``tol`` are flagged in ``moved``."""
         for m, rows in enumerate(absent):
             if rows.size:
                 new = self._update(x, m, L)[rows]
-                if delta is not None:
-                    change = np.zeros(rows.size, dtype=np.float64)
-                    _kernels.row_max_abs_difference(new, x[m][rows], change)
-                    delta[rows] = np.maximum(delta[rows], change)
+                if moved is not None:
+                    old = x[m][rows]
                     keep = frozen[rows]
-                    new[keep] = x[m][rows[keep]]
+                    new[keep] = old[keep]
+                    moved[rows] |= (np.abs(new - old) > tol).any(axis=1)
                 x[m][rows] = new
 
     def mean_field(self, v, missing, n_iter, tol):
@@ -375,23 +440,36 @@ class _DBMModel:
 
     # -- sampling ----------------------------------------------------------------------------
 
-    def gibbs(self, x, L, state, clamp=None, rng=None):
+    def gibbs(self, x, L, state, clamp=None, work=None):
         """One sweep of block Gibbs sampling: odd layers, then even layers, in place.
 
-        ``clamp`` (bool per modality, or per row and modality) keeps observed visible blocks;
-        ``rng`` (a numpy ``Generator``) draws the Gaussian noise.
+        ``clamp`` (bool per row and modality) keeps observed visible blocks. ``work``, a
+        dict kept from sweep to sweep, holds the buffers: a layer's new state is drawn into a spare array, which
+        then takes the place of the old one in ``x``.
         """
-        for i in self.s.odd:
-            x[i] = self._update(x, i, L, state, rng=rng)
-        for i in self.s.even_hidden:
-            x[i] = self._update(x, i, L, state, rng=rng)
-        for m in range(self.s.n_modalities):
-            if clamp is None:
-                x[m] = self._update(x, m, L, state, rng=rng)
+        s = self.s
+        work = {} if work is None else work
+        half = self.dtype.type(0.5)
+        for i in s.odd + s.even_hidden:
+            pre, other, sample = _buffers(work, i, x[i], 3)
+            _halved_input(x, self.neighbours[i], self._bias(i, L), pre, other, half)
+            np.tanh(pre, out=pre)
+            _kernels.tanh_to_sigmoid_bernoulli(pre, state, sample, half)
+            work[i][2], x[i] = x[i], sample
+        for m in range(s.n_modalities):
+            rows = None if clamp is None else np.flatnonzero(~clamp[:, m])
+            if rows is not None and not rows.size:
+                continue
+            pre, mean, sample = _buffers(work, m, x[m], 3)
+            (src, weights), *rest = self.neighbours[m]
+            np.matmul(x[src], weights, out=pre)
+            for src, weights in rest:
+                pre += np.matmul(x[src], weights, out=mean)
+            _draw(s.units[m], pre, self.c[m], L[:, m], state, mean, sample)
+            if rows is None:
+                work[m][2], x[m] = x[m], sample
             else:
-                rows = np.flatnonzero(~clamp[:, m])
-                if rows.size:
-                    x[m][rows] = self._update(x, m, L, state, rng=rng)[rows]
+                x[m][rows] = sample[rows]
 
     # -- energies and bounds -----------------------------------------------------------------
 
@@ -494,16 +572,16 @@ def _initial_weights(rng, n_upper, n_lower, dtype):
     return weights.astype(dtype, copy=False)
 
 
-def _sample_visible(model, pre, L, state, mean, out, rng=None):
+def _sample_visible(model, pre, L, state, mean, out):
     """``out`` ~ p(v | h) of an RBM of the stack given the visible input ``pre``."""
     c = model.c[None, :]
     for cols, units, m in model.groups:
         _on_block(cols,
-                  lambda p, bi, o, smp: _draw(units, p, bi, L[:, m], state, o, smp, rng),
+                  lambda p, bi, o, smp: _draw(units, p, bi, L[:, m], state, o, smp),
                   pre, c, mean, out)
 
 
-def _train_rbm(model, batches, n_rows, epochs, up, down, est, rng, state, name):
+def _train_rbm(model, batches, n_rows, up, down, est, rng, state, name, schedule):
     """PCD training of one RBM of the stack, with the DBM's doubled inputs.
 
     In the DBM a layer between two others gets input from both; in its RBM of the stack it
@@ -523,8 +601,9 @@ def _train_rbm(model, batches, n_rows, epochs, up, down, est, rng, state, name):
     standardised features: 128 and 256 hidden units diverged within 4-6 epochs at 0.05
     without the cap).
 
-    ``batches(rows)`` returns the dense visible rows and their missing mask. The chains'
-    and the statistics' buffers are allocated once.
+    ``batches(rows)`` returns the dense visible rows and their missing mask; ``schedule`` is
+    ``(epochs, learning_rate, name of the learning rate's parameter)``. The chains' and the
+    statistics' buffers are allocated once.
     """
     dtype = model.dtype
     K, F = model.W.shape
@@ -537,7 +616,8 @@ def _train_rbm(model, batches, n_rows, epochs, up, down, est, rng, state, name):
     g_pos, g_neg = np.empty((K, F), dtype), np.empty((K, F), dtype)
     h_chains = None
     half = np.dtype(dtype).type(0.5)
-    lr, mom, wd = est.learning_rate_pretrain, est.momentum, est.weight_decay
+    epochs, rate, rate_name = schedule
+    lr, mom, wd = rate, est.momentum, est.weight_decay
     if any(units.name == "gaussian" for units in model.units):
         lr = min(lr, 2.0 * (1.0 + mom) / K)
     for epoch in range(epochs):
@@ -547,58 +627,60 @@ def _train_rbm(model, batches, n_rows, epochs, up, down, est, rng, state, name):
             if missing is not None and missing.any():
                 model.mean_field(v, missing, est.n_mean_field, est.mean_field_tol)
             L = model.lengths(v, missing)
-            h_pos = model.hidden_pre(v)
-            h_pos *= up
-            _sigmoid(h_pos, model.hidden_bias(L))
+            h_pos = _sigmoid(_matmul(v, model.W.T), model.hidden_bias(L), up)
             if h_chains is None:
                 pick = rng.choice(v.shape[0], size=nc)
                 L_chains, h_chains = L[pick].copy(), np.empty((nc, K), dtype)
                 _kernels.bernoulli(h_pos[pick], state, h_chains)
             for _ in range(est.k):
                 np.matmul(h_chains, model.W, out=pre_v)
-                pre_v *= down
-                _sample_visible(model, pre_v, L_chains, state, mean_v, v_neg, rng)
+                if down != 1.0:
+                    pre_v *= down
+                _sample_visible(model, pre_v, L_chains, state, mean_v, v_neg)
                 np.matmul(v_neg, model.W.T, out=h_neg)
-                h_neg *= up
                 # sigmoid, then Bernoulli draws (as _kernels.sigmoid and .bernoulli)
-                _kernels.add_bias_halve(h_neg, model.hidden_bias(L_chains), h_neg, half)
+                _halve_input(h_neg, model.hidden_bias(L_chains), up)
                 np.tanh(h_neg, out=h_neg)
                 _kernels.tanh_to_sigmoid_bernoulli(h_neg, state, h_chains, half)
-            np.matmul(h_pos.T, v, out=g_pos)
-            np.matmul(h_neg.T, v_neg, out=g_neg)
-            grads = [(g_pos, g_neg),
-                     (h_pos.sum(axis=0, keepdims=True), h_neg.sum(axis=0, keepdims=True)),
-                     (v.sum(axis=0, keepdims=True), v_neg.sum(axis=0, keepdims=True))]
+            scales = 1.0 / v.shape[0], 1.0 / nc
+            _kernels.momentum_step(model.W, vel[0], np.matmul(h_pos.T, v, out=g_pos),
+                                   np.matmul(h_neg.T, v_neg, out=g_neg), *scales, mom, lr, wd)
+            _kernels.momentum_step_sums(model.b[None, :], vel[1], h_pos, h_neg, *scales, mom,
+                                        lr)
+            _kernels.momentum_step_sums(model.c[None, :], vel[2], v, v_neg, *scales, mom, lr)
             if model.uses_length:
-                grads.append((L.T @ h_pos, L_chains.T @ h_neg))
-            params = [model.W, model.b[None, :], model.c[None, :], model.length_bias]
-            for k, (p, vel_p, (gp, gn)) in enumerate(zip(params, vel, grads)):
-                _kernels.momentum_step(p, vel_p, gp.astype(dtype, copy=False),
-                                       gn.astype(dtype, copy=False), 1.0 / v.shape[0],
-                                       1.0 / nc, mom, lr, wd if k == 0 else 0.0)
+                _kernels.momentum_step(model.length_bias, vel[3], L.T @ h_pos,
+                                       L_chains.T @ h_neg, *scales, mom, lr, 0.0)
         if not model.is_finite():
             raise FloatingPointError(
                 f"{type(est).__name__} diverged during pretraining (the RBM {name}, epoch "
                 f"{epoch + 1}): parameters became NaN or infinite with "
-                f"learning_rate_pretrain={est.learning_rate_pretrain}. Lower "
-                "learning_rate_pretrain; Gaussian units also need standardised features."
+                f"{rate_name}={rate}. Lower {rate_name}; Gaussian units also need "
+                "standardised features."
             )
 
 
 def _rbm_up(model, v, L, up):
-    h = model.hidden_pre(v)
-    h *= up
-    return _sigmoid(h, model.hidden_bias(L))
+    return _sigmoid(model.hidden_pre(v), model.hidden_bias(L), up)
 
 
-def _pretrain(est, X, missing, structure, pathways, rng, state):
+def _pretrain(est, X, missing, structure, pathways, rng, state, schedule=None, doubled=True,
+              on_trained=None):
     """Greedy layerwise PCD pretraining of every pathway, then of the joint layer.
 
     Returns the stack: a list of ``(rbm, up, down)`` per edge of ``structure`` (in its order),
     where ``rbm`` is an ``_RBMModel``; the pathway layers are trained on the rows where their
     modality is present, the joint layer on every row (missing pathway tops inferred by
-    mean-field, as in MultimodalRBM).
+    mean-field, as in MultimodalRBM). ``schedule`` (epochs, learning rate, its parameter's
+    name) defaults to MultimodalDBM's ``n_iter_pretrain`` and ``learning_rate_pretrain``.
+    ``doubled=False`` trains plain RBMs (``up = down =
+    1``, the stack of a deep belief net) instead of the DBM's doubled inputs.
+    ``on_trained(name, rbm, batches, n_rows)``, if given, is called after each RBM is
+    trained (``batches`` as for :func:`_train_rbm`).
     """
+    if schedule is None:
+        schedule = (est.n_iter_pretrain, est.learning_rate_pretrain, "learning_rate_pretrain")
+    factor = 2.0 if doubled else 1.0
     dtype = X.dtype
     s = structure
     n = X.shape[0]
@@ -612,8 +694,8 @@ def _pretrain(est, X, missing, structure, pathways, rng, state):
             edge = s.up[lower][0]
             upper = s.edges[edge][1]
             is_first = depth == 1
-            up = 2.0
-            down = 1.0 if is_first else 2.0
+            up = factor
+            down = 1.0 if is_first else factor
             F = s.widths[lower]
             rbm = _RBMModel(
                 _initial_weights(rng, width, F, dtype),
@@ -622,17 +704,21 @@ def _pretrain(est, X, missing, structure, pathways, rng, state):
             )
             if is_first:
                 def batches(r, cols=cols, rows=rows):
+                    if isinstance(X, np.ndarray) and isinstance(cols, slice):
+                        return X[rows[r], cols], None  # the modality's columns only
                     return np.ascontiguousarray(_dense_rows(X, rows[r], dtype)[:, cols]), None
                 sample = batches(np.arange(min(rows.size, 10000)))[0]
             else:
                 def batches(r, block=block):
                     return block[r], None
                 sample = block
-            rbm.c[:] = rbm.units[0].init_bias(sample.astype(np.float64).mean(axis=0))
+            rbm.c[:] = rbm.units[0].init_bias(sample.mean(axis=0, dtype=np.float64))
             if rbm.uses_length:
-                rbm.mean_length[0] = sample.astype(np.float64).sum(axis=1).mean()
-            _train_rbm(rbm, batches, rows.size, est.n_iter_pretrain, up, down, est, rng, state,
-                       f"{s.names[lower]}-{s.names[upper]}")
+                rbm.mean_length[0] = sample.sum(axis=1, dtype=np.float64).mean()
+            name = f"{s.names[lower]}-{s.names[upper]}"
+            _train_rbm(rbm, batches, rows.size, up, down, est, rng, state, name, schedule)
+            if on_trained is not None:
+                on_trained(name, rbm, batches, rows.size)
             stack[edge] = (rbm, up, down)
             # upward representation for the next layer
             new_block = np.empty((rows.size, width), dtype)
@@ -664,24 +750,44 @@ def _pretrain(est, X, missing, structure, pathways, rng, state):
         np.zeros((M, s.widths[s.top]), dtype),
         [slice(starts[m], starts[m + 1]) for m in range(M)], top_units, np.zeros(M, dtype),
     )
-    for m, (rows, _, _) in enumerate(tops):
-        block = joint[rows, starts[m]:starts[m + 1]].astype(np.float64)
-        rbm.c[starts[m]:starts[m + 1]] = top_units[m].init_bias(block.mean(axis=0))
+    for m, (rows, block, _) in enumerate(tops):
+        if block is None:
+            block = joint[rows, starts[m]:starts[m + 1]]
+        rbm.c[starts[m]:starts[m + 1]] = top_units[m].init_bias(
+            block.mean(axis=0, dtype=np.float64))
         if top_units[m].has_length:
-            rbm.mean_length[m] = block.sum(axis=1).mean()
-    down = 2.0 if pathways[0] else 1.0  # doubled when the pathway tops are hidden layers
+            rbm.mean_length[m] = block.sum(axis=1, dtype=np.float64).mean()
+    down = factor if pathways[0] else 1.0  # doubled when the pathway tops are hidden layers
 
     def joint_batches(r):
-        return joint[r].copy(), jmissing[r]
+        return joint[r], jmissing[r]  # a copy: mean-field fills missing blocks in place
 
-    _train_rbm(rbm, joint_batches, n, est.n_iter_pretrain, 1.0, down, est, rng, state,
-               "joint")
+    _train_rbm(rbm, joint_batches, n, 1.0, down, est, rng, state, "joint", schedule)
+    if on_trained is not None:
+        on_trained("joint", rbm, joint_batches, n)
     for m, t in enumerate(s.pathway_tops):
         sub = _RBMModel(rbm.W[:, starts[m]:starts[m + 1]], rbm.b,
                         rbm.c[starts[m]:starts[m + 1]], rbm.length_bias[m:m + 1],
                         [slice(0, widths[m])], [top_units[m]], rbm.mean_length[m:m + 1])
         stack[s.up[t][-1]] = (sub, 1.0, down)
     return [stack[e] for e in range(len(s.edges))]
+
+
+def _check_sample_args(n_steps, doc_length):
+    """The arguments of ``sample``: positive integers (``doc_length`` may be None)."""
+    if not isinstance(n_steps, Integral) or n_steps < 1:
+        raise ValueError(f"n_steps must be a positive integer, got {n_steps!r}.")
+    if doc_length is not None and (not isinstance(doc_length, Integral) or doc_length < 1):
+        raise ValueError(f"doc_length must be a positive integer, got {doc_length!r}.")
+
+
+def _layer_names(structure, modality_names):
+    """Public layer names: the modalities', ``{modality}_h{depth}`` and ``top``."""
+    s = structure
+    return list(modality_names) + [
+        "top" if i == s.top else f"{modality_names[int(s.names[i][1:].split('_')[0])]}_h"
+        + s.names[i].split("_")[1] for i in s.hidden
+    ]
 
 
 def _dbm_from_stack(structure, stack, dtype):
@@ -708,7 +814,42 @@ def _dbm_from_stack(structure, stack, dtype):
 # -- the estimator ---------------------------------------------------------------------------
 
 
-class MultimodalDBM(_BaseMultimodalRBM):
+class _TopWordsMixin:
+    """``top_words`` of the estimators that have ``impute`` (the DBM and the DBN)."""
+
+    def top_words(self, X, k=10, modality=-1):
+        """The ``k`` columns of a modality with the highest expected value, per row.
+
+        For a Replicated Softmax text modality missing in a row these are the most probable
+        words given the other modalities (their expected counts under :meth:`impute`); for a
+        present one, the row's own most frequent words.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Data; the modality is usually missing (NaN).
+        k : int, default=10
+            Number of columns returned per row.
+        modality : int or str, default=-1
+            The modality (index or name).
+
+        Returns
+        -------
+        columns : ndarray of shape (n_samples, k)
+            Column indices within the modality's block, most probable first.
+        """
+        check_is_fitted(self)
+        names = [name for name, _ in self.modalities_]
+        m = names.index(modality) if isinstance(modality, str) else int(modality)
+        cols = self.modalities_[m][1]
+        block = self.impute(X)[:, cols]
+        k = min(int(k), block.shape[1])
+        top = np.argpartition(-block, k - 1, axis=1)[:, :k]
+        order = np.argsort(-np.take_along_axis(block, top, axis=1), axis=1, kind="stable")
+        return np.take_along_axis(top, order, axis=1)
+
+
+class MultimodalDBM(_TopWordsMixin, _BaseMultimodalRBM):
     """Multimodal deep Boltzmann machine (Srivastava & Salakhutdinov 2012; seed 000).
 
     Each modality has a pathway of hidden layers (``pathways``), and a joint top layer of
@@ -965,11 +1106,7 @@ class MultimodalDBM(_BaseMultimodalRBM):
 
     def _store(self, model):
         s = model.s
-        names = [name for name, _ in self.modalities_]
-        self.layer_names_ = names + [
-            "top" if i == s.top else f"{names[int(s.names[i][1:].split('_')[0])]}_h"
-            + s.names[i].split("_")[1] for i in s.hidden
-        ]
+        self.layer_names_ = _layer_names(s, [name for name, _ in self.modalities_])
         self.edges_ = [(self.layer_names_[lo], self.layer_names_[up]) for lo, up in s.edges]
         self.coefs_ = list(model.W)
         self.intercepts_hidden_ = [model.b[i][0] for i in s.hidden]
@@ -1044,46 +1181,44 @@ class MultimodalDBM(_BaseMultimodalRBM):
         L = np.round(L)
         return {"x": x, "L": L}
 
-    def _statistics(self, model, x, L, out=None):
-        """Sufficient statistics summed over rows, in the order of ``model.params()``.
-
-        ``out`` (a list of arrays shaped as the weights, reused from batch to batch)
-        receives the weight statistics: fresh weight-sized arrays every batch cost page
-        faults (at the sizes of seed 000, float64: about 90 ms a call instead of 65 ms).
-        """
-        s = model.s
-        if out is None:
-            stats = [x[up].T @ x[lo] for lo, up in s.edges]
-        else:
-            stats = [np.matmul(x[up].T, x[lo], out=g) for (lo, up), g in zip(s.edges, out)]
-        stats += [x[i].sum(axis=0, keepdims=True) for i in s.hidden]
-        stats += [x[m].sum(axis=0, keepdims=True) for m in range(s.n_modalities)]
-        stats += [(L[:, m] @ x[s.length_layer[m]])[None, :] for m in range(s.n_modalities)
-                  if model.uses_length[m]]
-        dtype = model.dtype
-        return [g if g.dtype == dtype else g.astype(dtype) for g in stats]
-
     def _batch_update(self, model, velocity, chains, v, missing, state, workspace, lr):
         """One step of the stochastic approximation procedure (seed 000).
 
         Positive statistics from the mean-field posterior of the batch, negative ones from
-        ``k`` Gibbs sweeps of the persistent chains.
+        ``k`` Gibbs sweeps of the persistent chains. The weight statistics go into arrays
+        reused from batch to batch (``workspace``): fresh weight-sized arrays every batch
+        cost page faults (at the sizes of seed 000, float64: about 90 ms a batch instead of
+        65 ms). The biases' statistics, column sums, are summed by their update kernel.
         """
         x_pos, L_pos = model.mean_field_layers(v, missing, self.n_mean_field,
                                                self.mean_field_tol)
-        for _ in range(self.k):
-            model.gibbs(chains["x"], chains["L"], state, rng=self._rng)
         if workspace.get("key") != (model.dtype, len(model.W)):
             workspace.clear()
             workspace["key"] = (model.dtype, len(model.W))
             workspace["pos"] = [np.empty_like(w) for w in model.W]
             workspace["neg"] = [np.empty_like(w) for w in model.W]
-        pos = self._statistics(model, x_pos, L_pos, workspace["pos"])
-        neg = self._statistics(model, chains["x"], chains["L"], workspace["neg"])
-        n_edges = len(model.W)
-        for k, (p, vel, gp, gn) in enumerate(zip(model.params(), velocity, pos, neg)):
-            _kernels.momentum_step(p, vel, gp, gn, 1.0 / v.shape[0], 1.0 / self.n_chains,
-                                   self.momentum, lr, self.weight_decay if k < n_edges else 0.0)
+            workspace["gibbs"] = {}
+        x_neg, L_neg = chains["x"], chains["L"]
+        for _ in range(self.k):
+            model.gibbs(x_neg, L_neg, state, work=workspace["gibbs"])
+        s = model.s
+        params, n_edges = model.params(), len(model.W)
+        scales = 1.0 / v.shape[0], 1.0 / self.n_chains
+        for e, (lo, up) in enumerate(s.edges):
+            g_pos = np.matmul(x_pos[up].T, x_pos[lo], out=workspace["pos"][e])
+            g_neg = np.matmul(x_neg[up].T, x_neg[lo], out=workspace["neg"][e])
+            _kernels.momentum_step(params[e], velocity[e], g_pos, g_neg, *scales,
+                                   self.momentum, lr, self.weight_decay)
+        layers = s.hidden + list(range(s.n_modalities))
+        for k, i in enumerate(layers, start=n_edges):
+            _kernels.momentum_step_sums(params[k], velocity[k], x_pos[i], x_neg[i], *scales,
+                                        self.momentum, lr)
+        counts = [m for m in range(s.n_modalities) if model.uses_length[m]]
+        for k, m in enumerate(counts, start=n_edges + len(layers)):
+            i = s.length_layer[m]
+            _kernels.momentum_step(params[k], velocity[k], (L_pos[:, m] @ x_pos[i])[None, :],
+                                   (L_neg[:, m] @ x_neg[i])[None, :], *scales, self.momentum,
+                                   lr, 0.0)
 
     def _reconstruction_error(self, model, v, missing):
         """Mean squared error of present values against their mean-field reconstruction."""
@@ -1155,10 +1290,7 @@ class MultimodalDBM(_BaseMultimodalRBM):
             Dense copy of X whose NaN blocks hold the last Gibbs draw.
         """
         check_is_fitted(self)
-        if not isinstance(n_steps, Integral) or n_steps < 1:
-            raise ValueError(f"n_steps must be a positive integer, got {n_steps!r}.")
-        if doc_length is not None and (not isinstance(doc_length, Integral) or doc_length < 1):
-            raise ValueError(f"doc_length must be a positive integer, got {doc_length!r}.")
+        _check_sample_args(n_steps, doc_length)
         X, missing = self._validate_input(X, reset=False)
         model = self._model()
         state = _kernels.new_state(as_generator(random_state))
@@ -1178,37 +1310,6 @@ class MultimodalDBM(_BaseMultimodalRBM):
                     v[np.ix_(rows, np.arange(v.shape[1])[cols])] = x[m][rows]
             out[chunk] = v
         return out
-
-    def top_words(self, X, k=10, modality=-1):
-        """The ``k`` columns of a modality with the highest expected value, per row.
-
-        For a Replicated Softmax text modality missing in a row these are the most probable
-        words given the other modalities (mean-field, as :meth:`impute`); for a present one,
-        the row's own most frequent words.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Data; the modality is usually missing (NaN).
-        k : int, default=10
-            Number of columns returned per row.
-        modality : int or str, default=-1
-            The modality (index or name).
-
-        Returns
-        -------
-        columns : ndarray of shape (n_samples, k)
-            Column indices within the modality's block, most probable first.
-        """
-        check_is_fitted(self)
-        names = [name for name, _ in self.modalities_]
-        m = names.index(modality) if isinstance(modality, str) else int(modality)
-        cols = self.modalities_[m][1]
-        block = self.impute(X)[:, cols]
-        k = min(int(k), block.shape[1])
-        top = np.argpartition(-block, k - 1, axis=1)[:, :k]
-        order = np.argsort(-np.take_along_axis(block, top, axis=1), axis=1, kind="stable")
-        return np.take_along_axis(top, order, axis=1)
 
     # -- likelihood ----------------------------------------------------------------------------
 

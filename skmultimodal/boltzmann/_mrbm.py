@@ -252,7 +252,78 @@ class _RBMModel:
         return total
 
 
-class _BaseMultimodalRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+class _BaseBoltzmann(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+    """Input validation, chunked inference and tags of every Boltzmann estimator.
+
+    Fitted subclasses have ``components_`` (whose dtype inference works in),
+    ``modalities_`` and ``visible_units_``.
+    """
+
+    # -- validation -------------------------------------------------------------------------
+
+    def _validate_input(self, X, *, reset, allow_all_missing=False):
+        dtype = [np.float64, np.float32] if reset else self.components_.dtype
+        X, missing, ranges = validate_modal_data(
+            self, X, reset=reset, dtype=dtype, allow_all_missing=allow_all_missing
+        )
+        if reset:
+            self.visible_units_ = self._resolve_visible_units()
+        for (name, _), units_name, (low, high) in zip(
+            self.modalities_, self.visible_units_, ranges
+        ):
+            VISIBLE_UNITS[units_name].check(low, high, name)
+        return X, missing
+
+    def _resolve_visible_units(self):
+        units = per_modality(self.visible_units, "visible_units", len(self.modalities_))
+        for (name, _), u in zip(self.modalities_, units):
+            if u not in VISIBLE_UNITS:
+                raise ValueError(
+                    f"Unknown visible_units {u!r} for modality {name!r}; choose from "
+                    f"{sorted(VISIBLE_UNITS)}."
+                )
+        return units
+
+    # -- monitoring -------------------------------------------------------------------------
+
+    def _reconstruction_error(self, model, v, missing):
+        """Mean squared error of the one-step mean-field reconstruction of present values
+        by an ``_RBMModel``."""
+        if not v.shape[0]:
+            return np.nan
+        filled = v.copy()
+        h = model.mean_field(filled, missing, self.n_mean_field, self.mean_field_tol)
+        recon = np.empty_like(filled)
+        model.visible_mean(h, model.lengths(filled, missing), recon)
+        error, count = 0.0, 0
+        for m, cols in enumerate(model.columns):
+            present = ~missing[:, m]
+            diff = (v[present][:, cols] - recon[present][:, cols]).astype(np.float64)
+            error += np.einsum("ij,ij->", diff, diff)
+            count += diff.size
+        return error / max(count, 1)
+
+    # -- inference --------------------------------------------------------------------------
+
+    def _chunks(self, X, missing):
+        """Dense row chunks of X with their missing masks, bounded in memory."""
+        dtype = self.components_.dtype
+        for chunk in gen_batches(X.shape[0], _CHUNK_ROWS):
+            if sp.issparse(X):
+                v = X[chunk].toarray().astype(dtype, copy=False)
+            else:
+                v = np.array(X[chunk], dtype=dtype, order="C")
+            yield chunk, v, missing[chunk]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        tags.input_tags.sparse = True
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags
+
+
+class _BaseMultimodalRBM(_BaseBoltzmann):
     """Shared machinery of the multimodal RBM estimators.
 
     Subclasses define the per-batch update (:meth:`_batch_update`); this class owns parameter
@@ -279,31 +350,6 @@ class _BaseMultimodalRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         "verbose": ["verbose"],
         "random_state": ["random_state"],
     }
-
-    # -- validation -------------------------------------------------------------------------
-
-    def _validate_input(self, X, *, reset, allow_all_missing=False):
-        dtype = [np.float64, np.float32] if reset else self.components_.dtype
-        X, missing, ranges = validate_modal_data(
-            self, X, reset=reset, dtype=dtype, allow_all_missing=allow_all_missing
-        )
-        if reset:
-            self.visible_units_ = self._resolve_visible_units()
-        for (name, _), units_name, (low, high) in zip(
-            self.modalities_, self.visible_units_, ranges
-        ):
-            VISIBLE_UNITS[units_name].check(low, high, name)
-        return X, missing
-
-    def _resolve_visible_units(self):
-        units = per_modality(self.visible_units, "visible_units", len(self.modalities_))
-        for (name, _), u in zip(self.modalities_, units):
-            if u not in VISIBLE_UNITS:
-                raise ValueError(
-                    f"Unknown visible_units {u!r} for modality {name!r}; choose from "
-                    f"{sorted(VISIBLE_UNITS)}."
-                )
-        return units
 
     # -- fitted model -----------------------------------------------------------------------
 
@@ -501,33 +547,7 @@ class _BaseMultimodalRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         if self.sparsity_cost:
             gb_pos -= self.sparsity_cost * (gb_pos - n_pos * self.sparsity_target)
 
-    def _reconstruction_error(self, model, v, missing):
-        """Mean squared error of the one-step mean-field reconstruction of present values."""
-        if not v.shape[0]:
-            return np.nan
-        filled = v.copy()
-        h = model.mean_field(filled, missing, self.n_mean_field, self.mean_field_tol)
-        recon = np.empty_like(filled)
-        model.visible_mean(h, model.lengths(filled, missing), recon)
-        error, count = 0.0, 0
-        for m, cols in enumerate(model.columns):
-            present = ~missing[:, m]
-            diff = (v[present][:, cols] - recon[present][:, cols]).astype(np.float64)
-            error += np.einsum("ij,ij->", diff, diff)
-            count += diff.size
-        return error / max(count, 1)
-
     # -- inference --------------------------------------------------------------------------
-
-    def _chunks(self, X, missing):
-        """Dense row chunks of X with their missing masks, bounded in memory."""
-        dtype = self.components_.dtype
-        for chunk in gen_batches(X.shape[0], _CHUNK_ROWS):
-            if sp.issparse(X):
-                v = X[chunk].toarray().astype(dtype, copy=False)
-            else:
-                v = np.array(X[chunk], dtype=dtype, order="C")
-            yield chunk, v, missing[chunk]
 
     def transform(self, X):
         """Joint hidden representation of X, from whichever modalities each row has.
@@ -700,13 +720,6 @@ class _BaseMultimodalRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
             Mean of :meth:`score_samples`.
         """
         return float(np.mean(self.score_samples(X)))
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = True
-        tags.input_tags.sparse = True
-        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
-        return tags
 
 
 class MultimodalRBM(_BaseMultimodalRBM):

@@ -1,0 +1,665 @@
+"""Multimodal deep belief network (Srivastava & Salakhutdinov 2012; the MDBN of seed 002).
+
+The same layers as :class:`MultimodalDBM` (a pathway of hidden layers per modality, a joint
+top layer over the pathways' last layers), trained by the same greedy layerwise PCD
+(``_dbm._pretrain``), but read as a deep belief net (Hinton, Osindero & Teh 2006): the
+joint RBM between the pathway tops and the top layer is an undirected associative memory,
+and every layer below is generated top-down by the visible conditional of its RBM::
+
+    P(h_J, h_1L, ..., h_ML) = exp(sum_m h_J^T T_m h_mL + b_J^T h_J + sum_m c_mL^T h_mL) / Z
+    P(h_m,l-1 = 1 | h_ml)   = sigmoid(W_ml^T h_ml + c_m,l-1)                 (l = 2 .. L)
+    p(v_m | h_m1)           = the modality's units with mean  units(W_m1^T h_m1 + c_m)
+
+Inference is approximate and bottom-up: ``Q(h_ml = 1 | h_m,l-1) = sigmoid(W_ml h_m,l-1 +
+b_ml)``, the hidden conditional of each RBM of the stack. The RBMs are plain RBMs (no
+doubled inputs: in a DBN a layer gets its input from one side at a time).
+"""
+
+import time
+from numbers import Integral
+
+import numpy as np
+from sklearn.base import _fit_context
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted
+
+from .._utils import as_generator, keep_state_on_error
+from . import _kernels
+from ._dbm import (
+    _BINARY,
+    _check_sample_args,
+    _layer_names,
+    _pathways,
+    _pretrain,
+    _rbm_up,
+    _Structure,
+    _TopWordsMixin,
+)
+from ._mrbm import _MONITOR_ROWS, _BaseBoltzmann, _BaseMultimodalRBM, _RBMModel
+from ._units import VISIBLE_UNITS
+
+
+class _DBNModel:
+    """A fitted multimodal DBN: each modality's pathway of RBMs (bottom-up) and the joint RBM
+    over the pathway tops (one modality of the joint RBM per pathway), with inference."""
+
+    def __init__(self, structure, pathways, joint):
+        self.s, self.pathways, self.joint = structure, pathways, joint
+
+    @property
+    def dtype(self):
+        return self.joint.dtype
+
+    def _joint_block(self, m):
+        return self.joint.columns[m]
+
+    def up(self, v, missing):
+        """Bottom-up pass: every layer of the present pathways, and the joint RBM's visible
+        vector (the pathway tops side by side, zero where a pathway is missing).
+
+        Returns ``x`` (per layer of ``structure``: visible blocks, hidden probabilities; rows
+        of a missing modality zero) and the joint visible rows ``J``.
+        """
+        s = self.s
+        n = v.shape[0]
+        x = [np.zeros((n, w), dtype=self.dtype) for w in s.widths[:-1]] + [None]
+        J = np.zeros((n, self.joint.W.shape[1]), dtype=self.dtype)
+        for m, rbms in enumerate(self.pathways):
+            rows = np.flatnonzero(~missing[:, m])
+            h = np.ascontiguousarray(v[rows][:, s.columns[m]])
+            x[m][rows] = h
+            for rbm, (lo, up) in zip(rbms, self._edges(m)):
+                h = _rbm_up(rbm, h, rbm.lengths(h), 1.0)
+                x[up][rows] = h
+            J[rows, self._joint_block(m)] = h
+        return x, J
+
+    def _edges(self, m):
+        """The pathway edges of modality ``m`` bottom-up, as ``(lower, upper)`` layers."""
+        s, lower, out = self.s, m, []
+        for _ in self.pathways[m]:
+            e = s.up[lower][0]
+            out.append(s.edges[e])
+            lower = s.edges[e][1]
+        return out
+
+    def infer(self, v, missing, n_iter, tol, generate=True):
+        """Every layer's state given the present modalities; the top is the joint RBM's
+        posterior, the missing pathway tops its mean-field estimates (seed 001 Eq. 8).
+
+        With ``generate``, each missing pathway below its top gets the top-down means
+        ``E[h_l-1 | h_l]`` down to the visible expectation, written into ``v`` in place.
+        Returns the list ``x`` of all layers.
+        """
+        s = self.s
+        x, J = self.up(v, missing)
+        x[s.top] = self.joint.mean_field(J, missing, n_iter, tol)
+        for m in range(s.n_modalities):
+            rows = np.flatnonzero(missing[:, m])
+            if not rows.size:
+                continue
+            h = J[rows, self._joint_block(m)]
+            x[s.pathway_tops[m]][rows] = h
+            if not generate:
+                continue
+            for rbm, (lo, _) in zip(self.pathways[m][::-1], self._edges(m)[::-1]):
+                below = np.empty((rows.size, rbm.W.shape[1]), dtype=self.dtype)
+                rbm.visible_mean(h, np.broadcast_to(rbm.mean_length, (rows.size, 1)), below)
+                x[lo][rows] = h = below
+            v[np.ix_(rows, np.arange(v.shape[1])[s.columns[m]])] = h
+        return x
+
+    def sample(self, v, missing, n_steps, n_iter, tol, state, doc_length=None):
+        """Missing modalities drawn into ``v`` in place: ``n_steps`` sweeps of block Gibbs
+        sampling in the joint RBM from its mean-field solution, the present pathway tops
+        clamped at their bottom-up probabilities, then one ancestral pass down each missing
+        pathway."""
+        s, joint = self.s, self.joint
+        x, J = self.up(v, missing)
+        joint.mean_field(J, missing, n_iter, tol)
+        L = joint.lengths(J, missing)
+        L[missing] = np.round(L[missing]) if doc_length is None else doc_length
+        clamp = np.zeros(J.shape, dtype=bool)
+        for m in range(s.n_modalities):
+            clamp[:, self._joint_block(m)] = ~missing[:, m][:, None]
+        observed = J[clamp]
+        bias = joint.hidden_bias(L)
+        h_prob = np.empty((J.shape[0], joint.W.shape[0]), dtype=self.dtype)
+        h, mean = np.empty_like(h_prob), np.empty_like(J)
+        for _ in range(n_steps):
+            _kernels.sigmoid_sample(joint.hidden_pre(J), bias, state, h_prob, h)
+            joint.visible_sample(h, L, state, mean, J)
+            J[clamp] = observed
+        for m in range(s.n_modalities):
+            rows = np.flatnonzero(missing[:, m])
+            if not rows.size:
+                continue
+            h = J[rows, self._joint_block(m)]
+            for rbm in self.pathways[m][::-1]:
+                below = np.empty((rows.size, rbm.W.shape[1]), dtype=self.dtype)
+                length = np.full((rows.size, 1), doc_length or np.round(rbm.mean_length[0]),
+                                 dtype=self.dtype)
+                rbm.visible_sample(h, length, state, np.empty_like(below), below)
+                h = below
+            v[np.ix_(rows, np.arange(v.shape[1])[s.columns[m]])] = h
+
+    def cross_modal_log_likelihood(self, v, missing, n_iter, tol):
+        """``sum_m log p(v_m | v_-m)`` over the present modalities, each hidden in turn and
+        imputed by :meth:`infer` from the others, scored under its units' factorised
+        conditional (a Replicated Softmax mean is rescaled to the true document length)."""
+        s = self.s
+        total = np.zeros(v.shape[0], dtype=np.float64)
+        for m, (cols, units) in enumerate(zip(s.columns, s.units)):
+            rows = np.flatnonzero(~missing[:, m])
+            if not rows.size:
+                continue
+            truth = v[rows][:, cols]
+            hide = missing[rows].copy()
+            hide[:, m] = True
+            filled = v[rows]
+            self.infer(filled, hide, n_iter, tol)
+            mean = filled[:, cols].astype(np.float64)
+            length = units.length(truth).astype(np.float64) if units.has_length else None
+            if units.has_length:
+                mean *= (length / np.maximum(mean.sum(axis=1), 1e-300))[:, None]
+            total[rows] += units.log_likelihood(truth, mean, length)
+        return total
+
+
+class MultimodalDBN(_TopWordsMixin, _BaseBoltzmann):
+    """Multimodal deep belief network (Srivastava & Salakhutdinov 2012; MDBN of seed 002).
+
+    The layers of :class:`MultimodalDBM`: a pathway of binary hidden layers per modality
+    (``pathways``; seed 002's MIR-Flickr network is ``[(1024, 1024), (1024, 1024)]`` over
+    3857 image and 2000 text features) and a joint top layer of ``n_components`` units over
+    the pathways' last layers. Trained greedily, one RBM at a time bottom-up, each by PCD
+    for ``n_iter`` epochs on the bottom-up probabilities of the finished RBM below (the
+    pathway RBMs on the rows where their modality is present; the joint RBM on every row,
+    a missing pathway top inferred by mean-field as in :class:`MultimodalRBM`). This is the
+    pretraining of :class:`MultimodalDBM` with plain RBMs instead of doubled inputs. The
+    result is a deep belief net: the joint RBM is undirected, the pathways below it are
+    directed top-down (with ``T_m`` the joint weights of pathway ``m`` and ``h_m0 = v_m``)::
+
+        P(h_J, h_1L, ..., h_ML) ~ exp(sum_m h_J^T T_m h_mL + b_J^T h_J + sum_m c_mL^T h_mL)
+        P(h_m,l-1 = 1 | h_ml)   = sigmoid(W_ml^T h_ml + c_m,l-1),   p(v_m | h_m1) by unit type
+
+    and the hidden conditionals of the stacked RBMs are its recognition model,
+    ``Q(h_ml = 1 | h_m,l-1) = sigmoid(W_ml h_m,l-1 + b_ml)`` (Hinton, Osindero & Teh 2006:
+    the approximate posterior that greedy training improves a variational bound for).
+
+    Inference, as in Srivastava & Salakhutdinov's multimodal DBN:
+
+    - :meth:`transform`: a deterministic bottom-up pass (probabilities, not samples)
+      through each present pathway gives the visible vector of the joint RBM; the
+      representation is the joint RBM's posterior ``P(h_J = 1 | h_1L, ..., h_ML)``, exact
+      given the pathway tops. A missing modality's pathway top is a missing block of the
+      joint RBM's visible vector and is inferred with the top layer by mean-field (seed 001
+      Eq. 8; the code of :class:`MultimodalRBM`): the layers below a missing pathway top
+      are not needed, because a DBN's top layer depends on them only through it.
+    - :meth:`impute`: the generative model run down the missing pathway from the inferred
+      pathway top, each layer at its mean given the layer above (``E[h_l-1 | h_l]``, the
+      means propagated), down to the visible expectation.
+    - :meth:`sample`: block Gibbs sampling in the joint RBM with the present pathway tops
+      clamped, then one ancestral (sampled) pass down each missing pathway: "generate text
+      for this image" as in the paper.
+
+    Read more in the :ref:`User Guide <data_model>`.
+
+    Parameters
+    ----------
+    n_components : int, default=256
+        Number of units of the joint top layer (the width of the representation).
+    pathways : tuple of int, or list of tuples of int, default=(256, 256)
+        Widths of the hidden layers of each modality's pathway, bottom-up: one tuple for
+        every modality, or one tuple per modality. Unlike a DBM, pathways may differ in
+        depth (but either all or none have hidden layers; none gives a MultimodalRBM).
+    modalities : None, list of int or list of (str, columns) tuples, default=None
+        Which columns form which modality (see :class:`MultimodalRBM`).
+    visible_units : {"gaussian", "binary", "replicated_softmax"} or list of str, \
+            default="gaussian"
+        Unit type of every modality, or one per modality.
+    n_chains : int, default=100
+        Number of persistent chains of each RBM.
+    k : int, default=1
+        Gibbs sweeps of the persistent chains per update.
+    learning_rate : float, default=0.05
+        Step size of the PCD updates of every RBM (the pretraining rate of
+        :class:`MultimodalDBM`; the step of an RBM with Gaussian visible units is capped at
+        ``2 (1 + momentum) / n_hidden``, its stability limit).
+    batch_size : int, default=32
+        Rows per mini-batch.
+    n_iter : int, default=10
+        Epochs of PCD per RBM of the stack (0: random weights).
+    momentum : float, default=0.5
+        Momentum of the parameter updates.
+    weight_decay : float, default=1e-4
+        L2 penalty on the weights.
+    n_mean_field : int, default=20
+        Cap on the mean-field iterations that infer a missing pathway top in the joint RBM.
+    mean_field_tol : float, default=1e-4
+        Mean-field stops when no top-layer probability moves by more than this.
+    output : {"top", "all"}, default="top"
+        What :meth:`transform` returns: the top layer, or every hidden layer side by side
+        (each pathway's layers bottom-up, modality by modality, then the top layer; the
+        layers of a missing pathway are its top-down means, as in :meth:`impute`).
+    verbose : int, default=0
+        If positive, print a line per trained RBM (its reconstruction error and time).
+    random_state : int, RandomState instance or None, default=None
+        Seed of initialisation, shuffling and sampling.
+
+    Attributes
+    ----------
+    layer_names_ : list of str
+        Names of the layers: the modalities (visible), ``{modality}_h{l}`` the hidden
+        layers of each pathway, ``top``.
+    edges_ : list of (str, str)
+        The connected layer pairs (lower, upper), in the order of ``coefs_``.
+    coefs_ : list of ndarray
+        Weights of each edge, of shape ``(width_upper, width_lower)``.
+    intercepts_hidden_ : list of ndarray
+        Bottom-up (recognition) biases of the hidden layers, in the order of
+        ``layer_names_``: each layer's hidden bias in the RBM below it.
+    intercepts_generative_ : list of ndarray
+        Top-down (generative) biases of the pathways' hidden layers (the top excluded), in
+        the same order: each layer's visible bias in the RBM above it.
+    intercept_visible_ : ndarray of shape (n_features,)
+        Visible biases, in X's column order.
+    hidden_length_bias_ : list of ndarray
+        Per modality, the length-scaled bias of the layer above it (zeros unless
+        Replicated Softmax).
+    components_ : ndarray of shape (n_components, n_top_inputs)
+        The joint RBM's weights from every pathway's last layer, side by side.
+    mean_length_ : ndarray of shape (n_modalities,)
+        Mean document length of each Replicated Softmax modality (0 for the others).
+    modalities_ : list of (str, slice or ndarray)
+        The resolved modality specification.
+    visible_units_ : list of str
+        Unit type of each modality.
+    n_iter_ : int
+        Epochs of PCD each RBM was trained for.
+    reconstruction_errors_ : dict of str to float
+        Per RBM of the stack (``"{lower}-{upper}"``, and ``"joint"``), the mean squared
+        error of its one-step mean-field reconstruction of up to 256 of its training rows.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of features seen during fit, when X has string column names.
+
+    See Also
+    --------
+    MultimodalDBM : The same layers as an undirected model, trained jointly.
+    MultimodalRBM : One joint hidden layer.
+
+    Notes
+    -----
+    No ``partial_fit`` and no ``warm_start``: greedy training finishes each RBM before the
+    data of the next one exist (the finished RBM's bottom-up probabilities), so there is
+    no half-trained stack that another chunk of data or another epoch would continue.
+    Fitting a :class:`MultimodalDBM` with ``n_iter=0`` gives the same stack with doubled
+    inputs, then ``partial_fit`` trains it jointly.
+
+    :meth:`score` is label-free and higher-is-better for model selection: the mean over
+    rows of ``sum_m log p(v_m | v_-m)``, each present modality hidden in turn, imputed from
+    the others by :meth:`impute` and scored under its units' conditional (Bernoulli
+    cross-entropy, unit-variance Gaussian density, multinomial probability of the counts,
+    the Replicated Softmax mean rescaled to the document's length), the cross-modal
+    quantity that matters when a modality is missing and the one :class:`MultimodalRBM`
+    scores. A DBN's likelihood needs the intractable posterior of every layer and ``log
+    Z`` of the joint RBM; a variational bound would score the recognition model, not the
+    cross-modal inference.
+
+    References
+    ----------
+    Srivastava, N. and Salakhutdinov, R. Learning representations for multimodal data
+    with deep belief nets. ICML Representation Learning Workshop, 2012.
+
+    Hinton, G., Osindero, S. and Teh, Y. A fast learning algorithm for deep belief nets.
+    Neural Computation 18, 2006.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmultimodal import MultimodalDBN
+    >>> from skmultimodal.datasets import load_digits_halves
+    >>> X, y = load_digits_halves(return_X_y=True)
+    >>> dbn = MultimodalDBN(n_components=32, pathways=(32,), visible_units="binary",
+    ...                     n_iter=3, random_state=0).fit(X)
+    >>> X_left_only = X.copy()
+    >>> X_left_only[:, 32:] = np.nan  # the right halves are missing
+    >>> dbn.transform(X_left_only).shape
+    (1797, 32)
+    >>> dbn.impute(X_left_only[:2]).shape
+    (2, 64)
+    """
+
+    _parameter_constraints = {
+        **{name: _BaseMultimodalRBM._parameter_constraints[name] for name in (
+            "n_components", "modalities", "visible_units", "learning_rate", "batch_size",
+            "momentum", "weight_decay", "n_mean_field", "mean_field_tol", "verbose",
+            "random_state")},
+        "pathways": [list, tuple],
+        "n_chains": [Interval(Integral, 1, None, closed="left")],
+        "k": [Interval(Integral, 1, None, closed="left")],
+        "n_iter": [Interval(Integral, 0, None, closed="left")],
+        "output": [StrOptions({"top", "all"})],
+    }
+
+    def __init__(
+        self,
+        n_components=256,
+        *,
+        pathways=(256, 256),
+        modalities=None,
+        visible_units="gaussian",
+        n_chains=100,
+        k=1,
+        learning_rate=0.05,
+        batch_size=32,
+        n_iter=10,
+        momentum=0.5,
+        weight_decay=1e-4,
+        n_mean_field=20,
+        mean_field_tol=1e-4,
+        output="top",
+        verbose=0,
+        random_state=None,
+    ):
+        self.n_components = n_components
+        self.pathways = pathways
+        self.modalities = modalities
+        self.visible_units = visible_units
+        self.n_chains = n_chains
+        self.k = k
+        self.learning_rate = learning_rate
+        self.batch_size = batch_size
+        self.n_iter = n_iter
+        self.momentum = momentum
+        self.weight_decay = weight_decay
+        self.n_mean_field = n_mean_field
+        self.mean_field_tol = mean_field_tol
+        self.output = output
+        self.verbose = verbose
+        self.random_state = random_state
+
+    # -- structure and fitted state ----------------------------------------------------------
+
+    def _structure(self):
+        pathways = _pathways(self.pathways, len(self.modalities_))
+        return _Structure([c for _, c in self.modalities_],
+                          [VISIBLE_UNITS[u] for u in self.visible_units_], pathways,
+                          self.n_components, bipartite=False), pathways
+
+    @property
+    def _n_features_out(self):
+        if self.output == "top":
+            return self.n_components
+        s, _ = self._structure()
+        return sum(s.widths[i] for i in s.hidden)
+
+    @property
+    def components_(self):
+        """ndarray: the joint RBM's weights from every pathway's last layer, side by side
+        (the blocks of ``coefs_``), ``(n_components, n_top_inputs)``."""
+        check_is_fitted(self, "coefs_")
+        s, _ = self._structure()
+        return np.hstack([self.coefs_[s.up[t][-1]] for t in s.pathway_tops])
+
+    @property
+    def modality_weights_(self):
+        """dict of str to ndarray: each modality's first-layer weights."""
+        check_is_fitted(self)
+        s, _ = self._structure()
+        return {name: self.coefs_[s.up[m][0]] for m, (name, _) in enumerate(self.modalities_)}
+
+    def _store(self, s, stack):
+        """Fitted attributes from the stack of ``_pretrain`` (one ``(rbm, up, down)`` per
+        edge; the joint RBM's edges share its hidden bias)."""
+        M = s.n_modalities
+        self.layer_names_ = _layer_names(s, [name for name, _ in self.modalities_])
+        self.edges_ = [(self.layer_names_[lo], self.layer_names_[up]) for lo, up in s.edges]
+        self.coefs_ = [np.ascontiguousarray(rbm.W) for rbm, _, _ in stack]
+        self.intercepts_hidden_ = [stack[s.down[i][0]][0].b.copy() for i in s.hidden]
+        self.intercepts_generative_ = [stack[s.up[i][0]][0].c.copy()
+                                       for i in s.hidden if i != s.top]
+        first = [stack[s.up[m][0]][0] for m in range(M)]
+        c = np.empty(sum(s.widths[:M]), dtype=first[0].dtype)
+        for cols, rbm in zip(s.columns, first):
+            c[cols] = rbm.c
+        self.intercept_visible_ = c
+        self.hidden_length_bias_ = [rbm.length_bias[0].copy() for rbm in first]
+        self.mean_length_ = np.array([rbm.mean_length[0] for rbm in first])
+
+    def _model(self):
+        """The fitted stack as a ``_DBNModel`` (views of the fitted arrays)."""
+        s, _ = self._structure()
+        M = s.n_modalities
+        dtype = self.coefs_[0].dtype
+
+        def visible_bias(i):
+            if i < M:
+                return self.intercept_visible_[s.columns[i]]
+            return self.intercepts_generative_[i - M]
+
+        def units_length(i, m):
+            if i < M:
+                return (s.units[m], self.hidden_length_bias_[m][None, :],
+                        self.mean_length_[m:m + 1])
+            return _BINARY, None, np.zeros(1, dtype)
+
+        pathways = []
+        for m in range(M):
+            rbms, lower = [], m
+            while lower != s.pathway_tops[m]:
+                e = s.up[lower][0]
+                upper = s.edges[e][1]
+                units, a, length = units_length(lower, m)
+                K, F = self.coefs_[e].shape
+                rbms.append(_RBMModel(
+                    self.coefs_[e], self.intercepts_hidden_[upper - M], visible_bias(lower),
+                    np.zeros((1, K), dtype) if a is None else a, [slice(0, F)], [units],
+                    length))
+                lower = upper
+            pathways.append(rbms)
+        tops = s.pathway_tops
+        widths = [s.widths[t] for t in tops]
+        starts = np.cumsum([0] + widths)
+        parts = [units_length(t, m) for m, t in enumerate(tops)]
+        joint = _RBMModel(
+            self.components_, self.intercepts_hidden_[s.top - M],
+            np.concatenate([visible_bias(t) for t in tops]),
+            np.vstack([np.zeros((1, self.n_components), dtype) if a is None else a
+                       for _, a, _ in parts]),
+            [slice(starts[m], starts[m + 1]) for m in range(M)], [u for u, _, _ in parts],
+            np.concatenate([length for _, _, length in parts]),
+        )
+        return _DBNModel(s, pathways, joint)
+
+    # -- training ---------------------------------------------------------------------------
+
+    @keep_state_on_error
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Train the stack greedily: each pathway's RBMs bottom-up, then the joint RBM.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data, the modalities' columns side by side; a missing modality is its
+            whole block set to NaN (such rows train the other pathways and the joint RBM).
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        X, missing = self._validate_input(X, reset=True)
+        s, pathways = self._structure()
+        for m, (name, _) in enumerate(self.modalities_):
+            if missing[:, m].all():
+                raise ValueError(
+                    f"Modality {name!r} is missing in every training row; there is nothing to "
+                    "learn it from."
+                )
+        rng = as_generator(self.random_state)
+        state = _kernels.new_state(rng)
+        public = dict(zip(s.names, _layer_names(s, [name for name, _ in self.modalities_])))
+        errors, tic = {}, [time.perf_counter()]
+
+        def on_trained(name, rbm, batches, n_rows):
+            name = "-".join(public[layer] for layer in name.split("-")) \
+                if name != "joint" else name
+            rows = np.unique(np.linspace(0, n_rows - 1, min(n_rows, _MONITOR_ROWS)).astype(int))
+            v, miss = batches(rows)
+            miss = np.zeros((v.shape[0], len(rbm.units)), bool) if miss is None else miss
+            errors[name] = float(self._reconstruction_error(rbm, v, miss))
+            if self.verbose:
+                print(f"[{type(self).__name__}] RBM {name}: {self.n_iter} epochs, "
+                      f"reconstruction error = {errors[name]:.5f}, "
+                      f"time = {time.perf_counter() - tic[0]:.2f}s")
+            tic[0] = time.perf_counter()
+
+        with np.errstate(over="ignore", invalid="ignore"):
+            stack = _pretrain(self, X, missing, s, pathways, rng, state,
+                              schedule=(self.n_iter, self.learning_rate, "learning_rate"),
+                              doubled=False, on_trained=on_trained)
+        self._store(s, stack)
+        self.reconstruction_errors_ = errors
+        self.n_iter_ = self.n_iter
+        return self
+
+    # -- inference ----------------------------------------------------------------------------
+
+    def transform(self, X):
+        """Joint top layer's posterior (or every layer) from the present modalities.
+
+        Bottom-up probabilities through each present pathway, then the joint RBM's
+        posterior; a missing pathway top is inferred with the top layer by mean-field.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Data; missing modalities are whole NaN blocks. Rows need at least one modality.
+
+        Returns
+        -------
+        H : ndarray of shape (n_samples, n_components) or (n_samples, n_hidden_total)
+            Probabilities of the top layer (``output="top"``), or of every hidden layer side
+            by side (``output="all"``: pathways bottom-up, then the top).
+        """
+        check_is_fitted(self)
+        X, missing = self._validate_input(X, reset=False)
+        model = self._model()
+        layers = [model.s.top] if self.output == "top" else model.s.hidden
+        H = np.empty((X.shape[0], self._n_features_out), dtype=model.dtype)
+        for chunk, v, miss in self._chunks(X, missing):
+            x = model.infer(v, miss, self.n_mean_field, self.mean_field_tol,
+                            generate=self.output == "all")
+            H[chunk] = np.hstack([x[i] for i in layers])
+        return H
+
+    def impute(self, X):
+        """Fill missing modalities by the DBN's top-down pass from the inferred pathway top.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Data with missing modalities as whole NaN blocks.
+
+        Returns
+        -------
+        X_imputed : ndarray of shape (n_samples, n_features)
+            Dense copy of X where each NaN block holds its expectation given the layer
+            above, each layer of the missing pathway at its mean given the one above it
+            (probabilities for binary units, means for Gaussian ones, expected counts at
+            the mean training length for Replicated Softmax).
+        """
+        check_is_fitted(self)
+        X, missing = self._validate_input(X, reset=False)
+        model = self._model()
+        out = np.empty(X.shape, dtype=model.dtype)
+        for chunk, v, miss in self._chunks(X, missing):
+            model.infer(v, miss, self.n_mean_field, self.mean_field_tol)
+            out[chunk] = v
+        return out
+
+    def sample(self, X, n_steps=100, random_state=None, doc_length=None):
+        """Draw missing modalities given the observed ones.
+
+        ``n_steps`` sweeps of block Gibbs sampling in the joint RBM, from its mean-field
+        solution, with the present pathway tops clamped at their bottom-up probabilities;
+        then one ancestral pass down each missing pathway, every layer drawn given the one
+        above. Replicated Softmax blocks are drawn as a multinomial of the document length:
+        the mean training length (rounded), or ``doc_length``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Data with missing modalities as whole NaN blocks.
+        n_steps : int, default=100
+            Number of Gibbs sweeps in the joint RBM.
+        random_state : int, RandomState instance or None, default=None
+            Seed of the draws.
+        doc_length : int, default=None
+            Fixed number of words drawn for a missing Replicated Softmax modality.
+
+        Returns
+        -------
+        X_sampled : ndarray of shape (n_samples, n_features)
+            Dense copy of X whose NaN blocks hold the draw.
+        """
+        check_is_fitted(self)
+        _check_sample_args(n_steps, doc_length)
+        X, missing = self._validate_input(X, reset=False)
+        model = self._model()
+        state = _kernels.new_state(as_generator(random_state))
+        out = np.empty(X.shape, dtype=model.dtype)
+        for chunk, v, miss in self._chunks(X, missing):
+            model.sample(v, miss, n_steps, self.n_mean_field, self.mean_field_tol, state,
+                         doc_length)
+            out[chunk] = v
+        return out
+
+    def score_samples(self, X):
+        """Cross-modal log-likelihood of each row, ``sum_m log p(v_m | v_-m)``.
+
+        Each present modality in turn is hidden, imputed from the other present ones
+        (:meth:`impute`) and its values scored under its units' conditional at the imputed
+        mean (see the Notes of the class).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Data; missing modalities are whole NaN blocks and are not scored.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,)
+            Per-row log-likelihoods (nats), higher is better.
+        """
+        check_is_fitted(self)
+        X, missing = self._validate_input(X, reset=False)
+        model = self._model()
+        scores = np.empty(X.shape[0], dtype=np.float64)
+        for chunk, v, miss in self._chunks(X, missing):
+            scores[chunk] = model.cross_modal_log_likelihood(v, miss, self.n_mean_field,
+                                                             self.mean_field_tol)
+        return scores
+
+    def score(self, X, y=None):
+        """Mean cross-modal log-likelihood of X (see :meth:`score_samples`); higher is better.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Data.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        score : float
+            Mean of :meth:`score_samples`.
+        """
+        return float(np.mean(self.score_samples(X)))

@@ -638,28 +638,4 @@ class MultimodalDBN(_TopWordsMixin, _BaseBoltzmann):
         scores : ndarray of shape (n_samples,)
             Per-row log-likelihoods (nats), higher is better.
         """
-        check_is_fitted(self)
-        X, missing = self._validate_input(X, reset=False)
-        model = self._model()
-        scores = np.empty(X.shape[0], dtype=np.float64)
-        for chunk, v, miss in self._chunks(X, missing):
-            scores[chunk] = model.cross_modal_log_likelihood(v, miss, self.n_mean_field,
-                                                             self.mean_field_tol)
-        return scores
-
-    def score(self, X, y=None):
-        """Mean cross-modal log-likelihood of X (see :meth:`score_samples`); higher is better.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Data.
-        y : None
-            Ignored.
-
-        Returns
-        -------
-        score : float
-            Mean of :meth:`score_samples`.
-        """
-        return float(np.mean(self.score_samples(X)))
+        return self._cross_modal_scores(X)

@@ -315,6 +315,36 @@ class _BaseBoltzmann(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
                 v = np.array(X[chunk], dtype=dtype, order="C")
             yield chunk, v, missing[chunk]
 
+    def _cross_modal_scores(self, X):
+        """``sum_m log p(v_m | v_-m)`` per row, by the fitted model's
+        ``cross_modal_log_likelihood``."""
+        check_is_fitted(self)
+        X, missing = self._validate_input(X, reset=False)
+        model = self._model()
+        scores = np.empty(X.shape[0], dtype=np.float64)
+        for chunk, v, miss in self._chunks(X, missing):
+            scores[chunk] = model.cross_modal_log_likelihood(
+                v, miss, self.n_mean_field, self.mean_field_tol
+            )
+        return scores
+
+    def score(self, X, y=None):
+        """Mean of :meth:`score_samples` over the rows of X; higher is better.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Data.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        score : float
+            Mean of :meth:`score_samples`.
+        """
+        return float(np.mean(self.score_samples(X)))
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = True
@@ -694,32 +724,7 @@ class _BaseMultimodalRBM(_BaseBoltzmann):
         scores : ndarray of shape (n_samples,)
             Per-row log-likelihoods (nats), higher is better.
         """
-        check_is_fitted(self)
-        X, missing = self._validate_input(X, reset=False)
-        model = self._model()
-        scores = np.empty(X.shape[0], dtype=np.float64)
-        for chunk, v, miss in self._chunks(X, missing):
-            scores[chunk] = model.cross_modal_log_likelihood(
-                v, miss, self.n_mean_field, self.mean_field_tol
-            )
-        return scores
-
-    def score(self, X, y=None):
-        """Mean cross-modal log-likelihood of X (see :meth:`score_samples`); higher is better.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Data.
-        y : None
-            Ignored.
-
-        Returns
-        -------
-        score : float
-            Mean of :meth:`score_samples`.
-        """
-        return float(np.mean(self.score_samples(X)))
+        return self._cross_modal_scores(X)
 
 
 class MultimodalRBM(_BaseMultimodalRBM):

@@ -85,6 +85,122 @@ def test_uniform_generator_is_uniform():
     assert stats.kstest(u, "uniform").pvalue > 1e-3
 
 
+def test_both_uniforms_of_a_draw_are_uniform_and_independent():
+    """The Bernoulli kernels take two 24-bit uniforms from each 64-bit draw (bits 40-63 and
+    8-31): each half is uniform (chi-square on 64 bins over a million draws), the pairs are
+    uniform on the square (8 x 8 bins) and the halves uncorrelated."""
+    state = _kernels.new_state(np.random.default_rng(0))
+    u, w = np.empty(1_000_000), np.empty(1_000_000)
+    _kernels.uniform_pairs(state, u, w)
+    for x in (u, w):
+        assert x.min() >= 0 and x.max() < 1
+        counts = np.bincount((x * 64).astype(int), minlength=64)
+        assert stats.chisquare(counts).pvalue > 1e-3
+    joint = np.bincount((u * 8).astype(int) * 8 + (w * 8).astype(int), minlength=64)
+    assert stats.chisquare(joint).pvalue > 1e-3
+    assert abs(np.corrcoef(u, w)[0, 1]) < 4.5 / np.sqrt(u.size)
+    # the low half's lowest bit, the weakest of an xoroshiro128+ output, is fair
+    bit = (w * 2**24).astype(np.int64) & 1
+    assert abs(bit.mean() - 0.5) < 4.5 * 0.5 / np.sqrt(bit.size)
+
+
+def test_bernoulli_columns_of_both_streams_and_odd_width():
+    """Pairs of columns share a draw; columns ``4g + 2, 4g + 3`` come from a second stream
+    (the first jumped ahead), the last column of a row of odd width from a draw of its own:
+    every column follows its probability, and columns are uncorrelated (within a pair,
+    across the streams, and from call to call)."""
+    state = _kernels.new_state(np.random.default_rng(4))
+    p = np.array([0.1, 0.5, 0.8, 0.3, 0.6, 0.5, 0.9])
+    prob = np.tile(p, (20000, 1))
+    samples = []
+    for _ in range(2):
+        sample = np.empty_like(prob)
+        _kernels.bernoulli(prob, state, sample)
+        samples.append(sample)
+    n = prob.shape[0]
+    for sample in samples:
+        z = (sample.mean(axis=0) - p) / np.sqrt(p * (1 - p) / n)
+        assert np.all(np.abs(z) < 4.5), z
+    both = np.hstack(samples)
+    corr = np.corrcoef(both.T)[np.triu_indices(both.shape[1], 1)]
+    assert np.all(np.abs(corr) < 4.5 / np.sqrt(n)), corr
+
+
+def test_jump_is_two_to_the_64_steps():
+    """``_kernels._JUMP`` is ``x**(2**64)`` modulo the characteristic polynomial of
+    xoroshiro128++'s state transition (found by Berlekamp-Massey on one bit of the state
+    sequence), and applying such a polynomial advances the state that many steps (checked
+    on ``x**(2**10)``)."""
+    mask = (1 << 64) - 1
+
+    def step(s0, s1):
+        t = s1 ^ s0
+        return (((s0 << 49) | (s0 >> 15)) & mask) ^ t ^ ((t << 21) & mask), \
+            ((t << 28) | (t >> 36)) & mask
+
+    def apply(poly, s0, s1):
+        a0 = a1 = 0
+        for i in range(128):
+            if poly >> i & 1:
+                a0, a1 = a0 ^ s0, a1 ^ s1
+            s0, s1 = step(s0, s1)
+        return a0, a1
+
+    bits, s = [], (0x123456789ABCDEF, 0xFEDCBA987654321)
+    for _ in range(300):
+        bits.append(s[0] & 1)
+        s = step(*s)
+    c, b, L, m = [1] + [0] * 300, [1] + [0] * 300, 0, -1  # Berlekamp-Massey over GF(2)
+    for i in range(300):
+        d = bits[i]
+        for j in range(1, L + 1):
+            d ^= c[j] & bits[i - j]
+        if d:
+            t = c[:]
+            for j in range(300 - i + m):
+                c[i - m + j] ^= b[j]
+            if 2 * L <= i:
+                L, m, b = i + 1 - L, i, t
+    assert L == 128
+    charpoly = (1 << 128) | sum(1 << (128 - j) for j in range(1, 129) if c[j])
+
+    def power_of_x(log2):  # x**(2**log2) modulo the characteristic polynomial
+        x = 2
+        for _ in range(log2):
+            r, a = 0, x
+            for i in range(128):
+                if x >> i & 1:
+                    r ^= a
+                a <<= 1
+                if a >> 128 & 1:
+                    a ^= charpoly
+            x = r
+        return x
+
+    s = (0x1111, 0x2222)
+    t = s
+    for _ in range(1024):
+        t = step(*t)
+    assert apply(power_of_x(10), *s) == t
+    jump = power_of_x(64)
+    assert [jump & mask, jump >> 64] == [int(w) for w in _kernels._JUMP]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_add_bias_shift_is_numpys_shifted_input(dtype):
+    """The fused argument of the Replicated Softmax's ``exp`` equals numpy's ``pre + bias``
+    minus its row maximum, for a shared or per-row bias, a view of some columns and a width
+    that is no multiple of four."""
+    rng = np.random.default_rng(0)
+    pre = (rng.standard_normal((6, 23)) * 5).astype(dtype)[:, 2:]
+    for bias in (rng.standard_normal((1, 21)), rng.standard_normal((6, 21))):
+        bias = bias.astype(dtype)
+        out = np.empty_like(pre)
+        _kernels.add_bias_shift(pre, bias, out)
+        x = pre + bias
+        np.testing.assert_array_equal(out, x - x.max(axis=1, keepdims=True))
+
+
 def test_kernels_compile_without_a_writable_cache():
     """With no cache location numba would refuse cache=True; the kernels fall back softly."""
     import subprocess

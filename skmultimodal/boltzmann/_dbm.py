@@ -33,8 +33,9 @@ _BINARY = VISIBLE_UNITS["binary"]
 def _draw(units, pre, bias, length, state, mean, out):
     """``out`` = a draw of ``units`` given their input ``pre``; ``mean`` = its conditional
     mean. As ``units.sample``, with the Replicated Softmax's softmax in numpy's vectorised
-    ``exp``, then the words drawn and the mean normalised in one numba pass
-    (:func:`_kernels.softmax_counts`)."""
+    ``exp`` (its argument, shifted by the row maximum, in one numba pass:
+    :func:`_kernels.add_bias_shift`), then the words drawn and the mean normalised in one
+    numba pass (:func:`_kernels.softmax_counts`)."""
     if units is _BINARY:
         # sigmoid and Bernoulli draws as ``units.sample``, in three passes instead of six
         half = mean.dtype.type(0.5)
@@ -42,8 +43,7 @@ def _draw(units, pre, bias, length, state, mean, out):
         np.tanh(mean, out=mean)
         _kernels.tanh_to_sigmoid_bernoulli(mean, state, out, half)
     elif units.name == "replicated_softmax":
-        np.add(pre, bias, out=mean)
-        mean -= mean.max(axis=1, keepdims=True)
+        _kernels.add_bias_shift(pre, bias, mean)
         np.exp(mean, out=mean)
         _kernels.softmax_counts(mean, length, state, out)
     else:

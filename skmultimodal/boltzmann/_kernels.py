@@ -14,10 +14,14 @@ Kernels are compiled on first use and cached on disk next to this file (or in
 ``NUMBA_CACHE_DIR``); where no cache folder is writable they are compiled once per process,
 with a warning.
 
-Random numbers come from a xoroshiro128+ generator whose state (two uint64 in a small array) is
-owned by the caller and seeded from the estimator's ``numpy.random.Generator``: the same seed
-gives the same draws, with no hidden global state, so concurrent fits in threads stay
-independent and reproducible.
+Random numbers come from a xoroshiro128++ generator (Blackman & Vigna) whose state (two uint64
+in a small array) is owned by the caller and seeded from the estimator's
+``numpy.random.Generator``: the same seed gives the same draws, with no hidden global state,
+so concurrent fits in threads stay independent and reproducible. Every bit of its output is
+of full quality (unlike xoroshiro128+, whose low bits are weak linear-feedback bits), so the
+Bernoulli kernels take two 24-bit uniforms from one 64-bit draw (bits 40-63 and 8-31), and
+they interleave a second stream, the first's state ``2**64`` steps ahead, to run two
+independent chains of generator steps at once.
 """
 
 import math
@@ -26,11 +30,14 @@ import warnings
 import numpy as np
 from numba import njit
 
-_R24 = np.uint64(24)
-_R37 = np.uint64(37)
-_S16 = np.uint64(16)
+_R17 = np.uint64(17)
+_S21 = np.uint64(21)
+_R28 = np.uint64(28)
+_R49 = np.uint64(49)
+_S8 = np.uint64(8)
 _R40 = np.uint64(40)
 _U64 = np.uint64(64)
+_M24 = np.uint64(2**24 - 1)
 _TWO_M24 = 1.0 / 16777216.0
 
 
@@ -61,19 +68,41 @@ def _rotl(x, k):
 
 @njit(inline="always")
 def _next_raw(s0, s1):
-    """One 64-bit draw, and the advanced state."""
-    result = s0 + s1
-    s1 = s1 ^ s0
-    s0 = _rotl(s0, _R24) ^ s1 ^ (s1 << _S16)
-    s1 = _rotl(s1, _R37)
+    """One 64-bit draw of xoroshiro128++ (rotations 17, 49, 28; shift 21), and the advanced
+    state."""
+    result = _rotl(s0 + s1, _R17) + s0
+    t = s1 ^ s0
+    s0 = _rotl(s0, _R49) ^ t ^ (t << _S21)
+    s1 = _rotl(t, _R28)
     return result, s0, s1
 
 
 @njit(inline="always")
 def _next_uniform(s0, s1):
-    """One uniform draw in [0, 1) with 24 bits, and the advanced state."""
+    """One uniform draw in [0, 1) with 24 bits (the top ones), and the advanced state."""
     result, s0, s1 = _next_raw(s0, s1)
     return (result >> _R40) * _TWO_M24, s0, s1
+
+
+@njit(inline="always")
+def _next_uniform_pair(s0, s1):
+    """Two independent uniform draws in [0, 1) with 24 bits each, from bits 40-63 and 8-31
+    of one 64-bit draw (disjoint bits, all of full quality in xoroshiro128++), and the
+    advanced state: half the generator steps of two :func:`_next_uniform`."""
+    result, s0, s1 = _next_raw(s0, s1)
+    return (result >> _R40) * _TWO_M24, ((result >> _S8) & _M24) * _TWO_M24, s0, s1
+
+
+@_kernel
+def uniform_pairs(state, first, second):
+    """Fill two 1-D arrays of one length with the two uniforms of each 64-bit draw (for
+    testing :func:`_next_uniform_pair`)."""
+    s0, s1 = state[0], state[1]
+    for i in range(first.shape[0]):
+        u, w, s0, s1 = _next_uniform_pair(s0, s1)
+        first[i] = u
+        second[i] = w
+    state[0], state[1] = s0, s1
 
 
 @_kernel
@@ -100,15 +129,69 @@ def sigmoid(pre, bias, out):
     out += 0.5
 
 
+_JUMP = np.array([0x2BD7A6A6E99C2DDC, 0x0992CCAF6A6FCA05], dtype=np.uint64)
+_ONE = np.uint64(1)
+
+
+@njit(inline="always")
+def _jump(s0, s1):
+    """The state ``2**64`` steps ahead of ``(s0, s1)``: Blackman & Vigna's jump of
+    xoroshiro128++ (``_JUMP`` holds the coefficients of ``x**(2**64)`` modulo the
+    generator's characteristic polynomial; applied in 128 steps)."""
+    a0, a1 = np.uint64(0), np.uint64(0)
+    for w in range(2):
+        word = _JUMP[w]
+        for b in range(64):
+            if (word >> np.uint64(b)) & _ONE:
+                a0 ^= s0
+                a1 ^= s1
+            _, s0, s1 = _next_raw(s0, s1)
+    return a0, a1
+
+
+@njit(inline="always")
+def _row_uniforms(u, s0, s1, t0, t1):
+    """Fill ``u`` with uniforms, two per 64-bit draw (:func:`_next_uniform_pair`), from two
+    streams in turn: entries ``4g, 4g + 1`` from the state ``(s0, s1)``, ``4g + 2, 4g + 3``
+    from ``(t0, t1)``, the last ``len(u) % 4`` from the first. Returns both states.
+
+    The steps of one generator depend on each other; two independent ones interleaved run
+    about twice as many steps in the same time. The second stream is :func:`_jump` of the
+    first at the start of a kernel call, and it takes no more steps than the first, so its
+    draws (the first's ``2**64`` steps ahead) never meet those of this or a later call.
+    A row's draws go into a buffer first so that the comparisons with the probabilities are
+    a loop of their own, which vectorises."""
+    k = u.shape[0]
+    k4 = k - k % 4
+    for j in range(0, k4, 4):
+        a, b, s0, s1 = _next_uniform_pair(s0, s1)
+        c, d, t0, t1 = _next_uniform_pair(t0, t1)
+        u[j] = a
+        u[j + 1] = b
+        u[j + 2] = c
+        u[j + 3] = d
+    for j in range(k4, k - 1, 2):
+        a, b, s0, s1 = _next_uniform_pair(s0, s1)
+        u[j] = a
+        u[j + 1] = b
+    if k % 2:
+        a, s0, s1 = _next_uniform(s0, s1)
+        u[k - 1] = a
+    return s0, s1, t0, t1
+
+
 @_kernel
 def bernoulli(prob, state, sample):
-    """``sample ~ Bernoulli(prob)``, elementwise."""
+    """``sample ~ Bernoulli(prob)``, elementwise, row by row with the uniforms of
+    :func:`_row_uniforms` (24-bit values, exact in float32 too)."""
     n, k = prob.shape
+    u = np.empty(k, dtype=prob.dtype)
     s0, s1 = state[0], state[1]
+    t0, t1 = _jump(s0, s1)
     for i in range(n):
+        s0, s1, t0, t1 = _row_uniforms(u, s0, s1, t0, t1)
         for j in range(k):
-            u, s0, s1 = _next_uniform(s0, s1)
-            sample[i, j] = 1.0 if u < prob[i, j] else 0.0
+            sample[i, j] = u[j] < prob[i, j]
     state[0], state[1] = s0, s1
 
 
@@ -280,6 +363,35 @@ def multinomial_sample(pre, bias, length, state, mean, sample):
 
 
 @_kernel
+def add_bias_shift(pre, bias, out):
+    """``out = x - max(x)`` per row, for ``x = pre + bias`` (``bias`` ``(1, k)`` or per
+    row): the argument of the ``exp`` of a softmax, which then cannot overflow. One call
+    instead of numpy's add, row maximum and subtraction (measured on 100 x 200 float32: 8 us
+    instead of 22), with the same values; the maximum runs in four interleaved partial
+    maxima (a plain running maximum does not vectorise)."""
+    n, k = pre.shape
+    per_row = bias.shape[0] > 1
+    k4 = k - k % 4
+    if k == 0:
+        return
+    for i in range(n):
+        r = i if per_row else 0
+        for j in range(k):
+            out[i, j] = pre[i, j] + bias[r, j]
+        m0 = m1 = m2 = m3 = out[i, 0]
+        for j in range(0, k4, 4):
+            m0 = max(m0, out[i, j])
+            m1 = max(m1, out[i, j + 1])
+            m2 = max(m2, out[i, j + 2])
+            m3 = max(m3, out[i, j + 3])
+        top = max(max(m0, m1), max(m2, m3))
+        for j in range(k4, k):
+            top = max(top, out[i, j])
+        for j in range(k):
+            out[i, j] -= top
+
+
+@_kernel
 def softmax_counts(weights, length, state, sample):
     """Replicated Softmax draws from ``weights`` holding ``exp(x - c)`` per row (any
     per-row ``c``): ``sample[i]`` counts ``round(length[i])`` draws from ``weights[i]``
@@ -368,12 +480,30 @@ def sigmoid_backward(grad, prob, out):
 # the one of :func:`sigmoid` (followed by :func:`bernoulli`).
 
 
+@njit(inline="always")
+def _same(a, b):
+    """Whether two arrays of one shape are the same memory: same address and strides."""
+    return a.ctypes.data == b.ctypes.data and a.strides == b.strides
+
+
+# LLVM vectorises a loop only if no array it writes can overlap one it reads (a run-time
+# check), so an output that is also an input would take the scalar loop (measured in float32
+# on 100 x 128: 7.4 us instead of 2.4). The kernels below give that case a loop of its own
+# that reads the shared array through ``out`` only.
+
+
 @_kernel
 def add_bias_halve(pre, bias, out, half):
     """``out = (pre + bias) * half``; ``bias`` ``(1, k)`` or per row ``(n, k)``; ``out`` may
-    alias ``pre``."""
+    be ``pre``."""
     n, k = pre.shape
     per_row = bias.shape[0] > 1
+    if _same(out, pre):
+        for i in range(n):
+            r = i if per_row else 0
+            for j in range(k):
+                out[i, j] = (out[i, j] + bias[r, j]) * half
+        return
     for i in range(n):
         r = i if per_row else 0
         for j in range(k):
@@ -383,14 +513,26 @@ def add_bias_halve(pre, bias, out, half):
 @_kernel
 def add2_bias_halve(pre, other, bias, out, half):
     """``out = (pre + other + bias) * half``: a layer's two inputs and its bias (``(1, k)`` or
-    per row) in one pass; ``out`` may alias ``pre`` or ``other``. With ``other`` equal to
+    per row) in one pass; ``out`` may be ``pre`` or ``other``. With ``other`` equal to
     ``pre``, the doubled input ``(2 pre + bias) * half`` (exactly)."""
     n, k = pre.shape
     per_row = bias.shape[0] > 1
-    for i in range(n):
-        r = i if per_row else 0
-        for j in range(k):
-            out[i, j] = (pre[i, j] + other[i, j] + bias[r, j]) * half
+    if _same(out, pre) and _same(out, other):
+        for i in range(n):
+            r = i if per_row else 0
+            for j in range(k):
+                out[i, j] = (out[i, j] + out[i, j] + bias[r, j]) * half
+    elif _same(out, pre) or _same(out, other):
+        src = other if _same(out, pre) else pre  # the input that is not ``out``
+        for i in range(n):
+            r = i if per_row else 0
+            for j in range(k):
+                out[i, j] = (out[i, j] + src[i, j] + bias[r, j]) * half
+    else:
+        for i in range(n):
+            r = i if per_row else 0
+            for j in range(k):
+                out[i, j] = (pre[i, j] + other[i, j] + bias[r, j]) * half
 
 
 @_kernel
@@ -428,11 +570,13 @@ def tanh_to_sigmoid_bernoulli(prob, state, sample, half):
     """``prob = half * prob + half`` (``prob`` holding ``tanh(x / 2)``) and ``sample ~
     Bernoulli(prob)``, elementwise: the draws of :func:`bernoulli` on the same state."""
     n, k = prob.shape
+    u = np.empty(k, dtype=prob.dtype)
     s0, s1 = state[0], state[1]
+    t0, t1 = _jump(s0, s1)
     for i in range(n):
+        s0, s1, t0, t1 = _row_uniforms(u, s0, s1, t0, t1)
         for j in range(k):
             p = prob[i, j] * half + half
             prob[i, j] = p
-            u, s0, s1 = _next_uniform(s0, s1)
-            sample[i, j] = 1.0 if u < p else 0.0
+            sample[i, j] = u[j] < p
     state[0], state[1] = s0, s1

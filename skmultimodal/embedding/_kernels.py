@@ -12,7 +12,7 @@ violating class) and the ontology loss L_S (positive: an ancestor, negative: one
 siblings) are both lists of such ``(row, positive, negative, weight)`` quadruples, so one
 kernel computes their value and gradient.
 
-Random numbers come from the xoroshiro128+ generator of :mod:`skmultimodal.boltzmann._kernels`
+Random numbers come from the xoroshiro128++ generator of :mod:`skmultimodal.boltzmann._kernels`
 (state owned by the caller, seeded from the estimator's ``numpy.random.Generator``).
 """
 

@@ -814,8 +814,48 @@ def _dbm_from_stack(structure, stack, dtype):
 # -- the estimator ---------------------------------------------------------------------------
 
 
-class _TopWordsMixin:
-    """``top_words`` of the estimators that have ``impute`` (the DBM and the DBN)."""
+class _PathwaysMixin:
+    """What the estimators with modality pathways under a joint top layer share (the DBM and
+    the DBN): the layer structure, the views of the fitted weights, the output width and
+    ``top_words``. ``_bipartite`` says whether every pathway needs a depth of one parity."""
+
+    _bipartite = True
+
+    def _structure(self):
+        pathways = _pathways(self.pathways, len(self.modalities_))
+        return _Structure([c for _, c in self.modalities_],
+                          [VISIBLE_UNITS[u] for u in self.visible_units_], pathways,
+                          self.n_components, bipartite=self._bipartite), pathways
+
+    def _check_every_modality_seen(self, missing):
+        for m, (name, _) in enumerate(self.modalities_):
+            if missing[:, m].all():
+                raise ValueError(
+                    f"Modality {name!r} is missing in every training row; there is nothing to "
+                    "learn it from."
+                )
+
+    @property
+    def _n_features_out(self):
+        if self.output == "top":
+            return self.n_components
+        s, _ = self._structure()
+        return sum(s.widths[i] for i in s.hidden)
+
+    @property
+    def components_(self):
+        """ndarray: the weights into the top layer from every pathway's last layer, side by
+        side (the blocks of ``coefs_``), ``(n_components, n_top_inputs)``."""
+        check_is_fitted(self, "coefs_")
+        s, _ = self._structure()
+        return np.hstack([self.coefs_[s.up[t][-1]] for t in s.pathway_tops])
+
+    @property
+    def modality_weights_(self):
+        """dict of str to ndarray: each modality's first-layer weights."""
+        check_is_fitted(self)
+        s, _ = self._structure()
+        return {name: self.coefs_[s.up[m][0]] for m, (name, _) in enumerate(self.modalities_)}
 
     def top_words(self, X, k=10, modality=-1):
         """The ``k`` columns of a modality with the highest expected value, per row.
@@ -849,7 +889,7 @@ class _TopWordsMixin:
         return np.take_along_axis(top, order, axis=1)
 
 
-class MultimodalDBM(_TopWordsMixin, _BaseMultimodalRBM):
+class MultimodalDBM(_PathwaysMixin, _BaseMultimodalRBM):
     """Multimodal deep Boltzmann machine (Srivastava & Salakhutdinov 2012; seed 000).
 
     Each modality has a pathway of hidden layers (``pathways``), and a joint top layer of
@@ -1091,12 +1131,6 @@ class MultimodalDBM(_TopWordsMixin, _BaseMultimodalRBM):
 
     # -- structure and fitted state ----------------------------------------------------------
 
-    def _structure(self):
-        pathways = _pathways(self.pathways, len(self.modalities_))
-        return _Structure([c for _, c in self.modalities_],
-                          [VISIBLE_UNITS[u] for u in self.visible_units_], pathways,
-                          self.n_components), pathways
-
     def _model(self):
         s, _ = self._structure()
         b = {i: bias[None, :] for i, bias in zip(s.hidden, self.intercepts_hidden_)}
@@ -1118,38 +1152,11 @@ class MultimodalDBM(_TopWordsMixin, _BaseMultimodalRBM):
         self.mean_length_ = model.mean_length
         self._ais_cache = {}
 
-    @property
-    def _n_features_out(self):
-        if self.output == "top":
-            return self.n_components
-        s, _ = self._structure()
-        return sum(s.widths[i] for i in s.hidden)
-
-    @property
-    def components_(self):
-        """ndarray: the weights into the top layer from every pathway's last layer, side by
-        side (the blocks of ``coefs_``), ``(n_components, n_top_inputs)``."""
-        check_is_fitted(self, "coefs_")
-        s, _ = self._structure()
-        return np.hstack([self.coefs_[s.up[t][-1]] for t in s.pathway_tops])
-
-    @property
-    def modality_weights_(self):
-        """dict of str to ndarray: each modality's first-layer weights."""
-        check_is_fitted(self)
-        s, _ = self._structure()
-        return {name: self.coefs_[s.up[m][0]] for m, (name, _) in enumerate(self.modalities_)}
-
     # -- initialisation: layerwise pretraining ----------------------------------------------
 
     def _initial_model(self, X, missing, rng):
         s, pathways = self._structure()
-        for m, (name, _) in enumerate(self.modalities_):
-            if missing[:, m].all():
-                raise ValueError(
-                    f"Modality {name!r} is missing in every training row; there is nothing to "
-                    "learn it from."
-                )
+        self._check_every_modality_seen(missing)
         state = _kernels.new_state(rng)
         with np.errstate(over="ignore", invalid="ignore"):
             stack = _pretrain(self, X, missing, s, pathways, rng, state)

@@ -29,14 +29,11 @@ from ._dbm import (
     _BINARY,
     _check_sample_args,
     _layer_names,
-    _pathways,
     _pretrain,
     _rbm_up,
-    _Structure,
-    _TopWordsMixin,
+    _PathwaysMixin,
 )
 from ._mrbm import _MONITOR_ROWS, _BaseBoltzmann, _BaseMultimodalRBM, _RBMModel
-from ._units import VISIBLE_UNITS
 
 
 class _DBNModel:
@@ -166,7 +163,7 @@ class _DBNModel:
         return total
 
 
-class MultimodalDBN(_TopWordsMixin, _BaseBoltzmann):
+class MultimodalDBN(_PathwaysMixin, _BaseBoltzmann):
     """Multimodal deep belief network (Srivastava & Salakhutdinov 2012; MDBN of seed 002).
 
     The layers of :class:`MultimodalDBM`: a pathway of binary hidden layers per modality
@@ -383,33 +380,7 @@ class MultimodalDBN(_TopWordsMixin, _BaseBoltzmann):
 
     # -- structure and fitted state ----------------------------------------------------------
 
-    def _structure(self):
-        pathways = _pathways(self.pathways, len(self.modalities_))
-        return _Structure([c for _, c in self.modalities_],
-                          [VISIBLE_UNITS[u] for u in self.visible_units_], pathways,
-                          self.n_components, bipartite=False), pathways
-
-    @property
-    def _n_features_out(self):
-        if self.output == "top":
-            return self.n_components
-        s, _ = self._structure()
-        return sum(s.widths[i] for i in s.hidden)
-
-    @property
-    def components_(self):
-        """ndarray: the joint RBM's weights from every pathway's last layer, side by side
-        (the blocks of ``coefs_``), ``(n_components, n_top_inputs)``."""
-        check_is_fitted(self, "coefs_")
-        s, _ = self._structure()
-        return np.hstack([self.coefs_[s.up[t][-1]] for t in s.pathway_tops])
-
-    @property
-    def modality_weights_(self):
-        """dict of str to ndarray: each modality's first-layer weights."""
-        check_is_fitted(self)
-        s, _ = self._structure()
-        return {name: self.coefs_[s.up[m][0]] for m, (name, _) in enumerate(self.modalities_)}
+    _bipartite = False  # a DBN is never sampled in two blocks: pathways of any depth
 
     def _store(self, s, stack):
         """Fitted attributes from the stack of ``_pretrain`` (one ``(rbm, up, down)`` per
@@ -496,12 +467,7 @@ class MultimodalDBN(_TopWordsMixin, _BaseBoltzmann):
         """
         X, missing = self._validate_input(X, reset=True)
         s, pathways = self._structure()
-        for m, (name, _) in enumerate(self.modalities_):
-            if missing[:, m].all():
-                raise ValueError(
-                    f"Modality {name!r} is missing in every training row; there is nothing to "
-                    "learn it from."
-                )
+        self._check_every_modality_seen(missing)
         rng = as_generator(self.random_state)
         state = _kernels.new_state(rng)
         public = dict(zip(s.names, _layer_names(s, [name for name, _ in self.modalities_])))

@@ -325,3 +325,26 @@ def test_resample_binary_draws_binary_modalities_only():
     fitted = MultimodalRBM(n_components=4, visible_units="binary", resample_binary=True,
                            n_iter=2, random_state=0).fit(p[:200])
     assert fitted.n_iter_ == 2
+
+
+def test_hidden_units_that_stop_depending_on_the_data_are_reported():
+    """Too large a step on Gaussian features turns every hidden unit off for every row (no
+    NaN): a ConvergenceWarning says so and names the stability limit; a stable step is
+    silent."""
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.preprocessing import StandardScaler
+
+    X, _ = make_multimodal_topics(1000, n_image_features=30, n_tags=50, doc_length=8,
+                                  random_state=0)
+    X[:, :30] = StandardScaler().fit_transform(X[:, :30])
+    params = dict(modalities=[30, 50], visible_units=["gaussian", "replicated_softmax"],
+                  n_iter=3, random_state=0)
+    with pytest.warns(ConvergenceWarning, match=r"stopped depending.*learning_rate=0.1.*0\.0117"):
+        rbm = MultimodalRBM(256, learning_rate=0.1, **params).fit(X)
+    assert np.ptp(rbm.transform(X[:100]), axis=0).max() < 1e-6
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        rbm = MultimodalRBM(256, learning_rate=0.01, **params).fit(X)
+    assert np.ptp(rbm.transform(X[:100]), axis=0).max() > 0.1

@@ -110,6 +110,11 @@ def _buffers(work, key, like, count):
     return bufs
 
 
+def _put_rows(v, rows, cols, values):
+    """``v[rows, cols] = values`` for a modality's ``cols`` (a slice or an index array)."""
+    v[np.ix_(rows, np.arange(v.shape[1])[cols])] = values
+
+
 def _entropy(p):
     """Sum over units of the Bernoulli entropy of probabilities ``p``, per row, float64."""
     p = np.clip(p.astype(np.float64), 1e-12, 1 - 1e-12)
@@ -240,28 +245,16 @@ class _DBMModel:
                 bias = bias + L[:, m:m + 1] * self.a[m]
         return bias
 
-    def _update(self, x, i, L, state=None, up_factor=1.0, pre=None, bias=None):
-        """Mean (or sample, with ``state``) of layer ``i`` given its neighbours in ``x``.
-
-        ``bias`` (default ``_bias(i, L)``) lets a loop compute the biases once.
-        """
+    def _update(self, x, i, L, pre=None):
+        """Mean of layer ``i`` given its neighbours in ``x`` (``pre``: its input, if already
+        computed; overwritten)."""
         if pre is None:
             pre = self._input(x, i)
-        if up_factor != 1.0:
-            pre *= up_factor
-        if bias is None:
-            bias = self._bias(i, L)
-        units = self.s.units[i] if i < self.s.n_modalities else _BINARY
-        length = L[:, i] if i < self.s.n_modalities else None
-        if state is None:  # in place: ``pre`` is a fresh array
-            if units is _BINARY:
-                _sigmoid(pre, bias)  # ``units.mean``, one pass fewer
-            else:
-                units.mean(pre, bias, length, pre)
-            return pre
-        out = np.empty_like(pre)
-        _draw(units, pre, bias, length, state, np.empty_like(pre), out)
-        return out
+        bias = self._bias(i, L)
+        if i >= self.s.n_modalities:
+            return _sigmoid(pre, bias)  # ``units.mean`` of binary units, one pass fewer
+        self.s.units[i].mean(pre, bias, L[:, i], pre)
+        return pre
 
     def split(self, v):
         """The visible blocks of dense rows ``v``, one C-contiguous array per modality."""
@@ -301,16 +294,14 @@ class _DBMModel:
                 pre = sum(term * present[:, [s.pathway_tops.index(s.edges[e][0])]]
                           for e, term in zip(s.down[i], terms))
                 pre *= (M / np.maximum(present.sum(axis=1), 1))[:, None].astype(pre.dtype)
-                x[i] = self._update(x, i, L, up_factor=2.0 if s.up[i] else 1.0, pre=pre)
+                x[i] = self._update(x, i, L, pre=pre)
                 continue
             bias = self._bias(i, L) if biases is None else biases[i]
             pre = terms[0]
             for term in terms[1:-1]:
                 pre = pre + term
             out = np.empty_like(pre)
-            if s.up[i]:  # doubled, exactly as ``2 * pre``
-                if len(terms) > 1:
-                    pre = pre + terms[-1]
+            if s.up[i]:  # a pathway layer (one layer below it): doubled, exactly ``2 pre``
                 _kernels.add2_bias_halve(pre, pre, bias, out, half)
             elif len(terms) > 1:
                 _kernels.add2_bias_halve(pre, terms[-1], bias, out, half)
@@ -399,7 +390,7 @@ class _DBMModel:
             self._fill_missing(x, L, absent)
         for m, rows in enumerate(absent):
             if rows.size:
-                v[np.ix_(rows, np.arange(v.shape[1])[s.columns[m]])] = x[m][rows]
+                _put_rows(v, rows, s.columns[m], x[m][rows])
         return x, L
 
     def _mean_field_plan(self, absent):
@@ -440,12 +431,19 @@ class _DBMModel:
 
     # -- sampling ----------------------------------------------------------------------------
 
+    def sample_hidden(self, x, state):
+        """Replace every hidden layer's probabilities in ``x`` by a Bernoulli draw."""
+        for i in self.s.hidden:
+            sample = np.empty_like(x[i])
+            _kernels.bernoulli(x[i], state, sample)
+            x[i] = sample
+
     def gibbs(self, x, L, state, clamp=None, work=None):
         """One sweep of block Gibbs sampling: odd layers, then even layers, in place.
 
         ``clamp`` (bool per row and modality) keeps observed visible blocks. ``work``, a
-        dict kept from sweep to sweep, holds the buffers: a layer's new state is drawn into a spare array, which
-        then takes the place of the old one in ``x``.
+        dict kept from sweep to sweep, holds the buffers: a layer's new state is drawn into
+        a spare array, which then takes the place of the old one in ``x``.
         """
         s = self.s
         work = {} if work is None else work
@@ -1180,11 +1178,7 @@ class MultimodalDBM(_PathwaysMixin, _BaseMultimodalRBM):
         rows = rng.choice(X.shape[0], size=self.n_chains)
         v = _dense_rows(X, rows, model.dtype)
         x, L = model.mean_field_layers(v, missing[rows], self.n_mean_field, self.mean_field_tol)
-        state = _kernels.new_state(rng)
-        for i in model.s.hidden:
-            sample = np.empty_like(x[i])
-            _kernels.bernoulli(x[i], state, sample)
-            x[i] = sample
+        model.sample_hidden(x, _kernels.new_state(rng))
         L = np.round(L)
         return {"x": x, "L": L}
 
@@ -1305,16 +1299,14 @@ class MultimodalDBM(_PathwaysMixin, _BaseMultimodalRBM):
         for chunk, v, miss in self._chunks(X, missing):
             x, L = model.mean_field_layers(v, miss, self.n_mean_field, self.mean_field_tol)
             L[miss] = np.round(L[miss]) if doc_length is None else doc_length
-            for i in model.s.hidden:
-                sample = np.empty_like(x[i])
-                _kernels.bernoulli(x[i], state, sample)
-                x[i] = sample
+            model.sample_hidden(x, state)
+            clamp, work = ~miss, {}
             for _ in range(n_steps):
-                model.gibbs(x, L, state, clamp=~miss)
+                model.gibbs(x, L, state, clamp=clamp, work=work)
             for m, cols in enumerate(model.s.columns):
                 rows = np.flatnonzero(miss[:, m])
                 if rows.size:
-                    v[np.ix_(rows, np.arange(v.shape[1])[cols])] = x[m][rows]
+                    _put_rows(v, rows, cols, x[m][rows])
             out[chunk] = v
         return out
 

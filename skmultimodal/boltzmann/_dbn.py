@@ -30,6 +30,7 @@ from ._dbm import (
     _check_sample_args,
     _layer_names,
     _pretrain,
+    _put_rows,
     _rbm_up,
     _PathwaysMixin,
 )
@@ -103,7 +104,7 @@ class _DBNModel:
                 below = np.empty((rows.size, rbm.W.shape[1]), dtype=self.dtype)
                 rbm.visible_mean(h, np.broadcast_to(rbm.mean_length, (rows.size, 1)), below)
                 x[lo][rows] = h = below
-            v[np.ix_(rows, np.arange(v.shape[1])[s.columns[m]])] = h
+            _put_rows(v, rows, s.columns[m], h)
         return x
 
     def sample(self, v, missing, n_steps, n_iter, tol, state, doc_length=None):
@@ -138,7 +139,7 @@ class _DBNModel:
                                  dtype=self.dtype)
                 rbm.visible_sample(h, length, state, np.empty_like(below), below)
                 h = below
-            v[np.ix_(rows, np.arange(v.shape[1])[s.columns[m]])] = h
+            _put_rows(v, rows, s.columns[m], h)
 
     def cross_modal_log_likelihood(self, v, missing, n_iter, tol):
         """``sum_m log p(v_m | v_-m)`` over the present modalities, each hidden in turn and

@@ -317,61 +317,85 @@ def test_wide_gaussian_pathway_pretrains_at_the_default_rate():
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_fused_sigmoid_kernels_equal_the_unfused_ones(dtype):
-    """The passes the DBM fuses around numpy's tanh give the very values (bit for bit) and
-    draws of ``_kernels.sigmoid`` and ``bernoulli``; the mean-field convergence flag is the
-    row's largest change against the tolerance."""
+def test_sigmoid_kernel_is_exact_to_a_few_ulp(dtype):
+    """The sigmoid's own vectorised ``exp`` against scipy's ``expit`` in float64: within 3
+    ulp of the dtype wherever the value is a normal number, 0 and 1 at the infinities, NaN
+    for NaN; a per-row bias, a scale of the input and ``out`` aliasing the input give the
+    same values as the plain call."""
+    from scipy.special import expit
+
     from skmultimodal.boltzmann import _kernels
-    from skmultimodal.boltzmann._dbm import _sigmoid
+
+    low = -88.0 if dtype == np.float32 else -709.0
+    z = np.concatenate([np.linspace(low, 40.0, 400001), [0.0, -0.0, np.inf, -np.inf, np.nan]])
+    z = z.astype(dtype)[None, :]
+    out = np.empty_like(z)
+    _kernels.sigmoid(z, np.zeros((1, z.shape[1]), dtype), out)
+    assert out.dtype == dtype
+    exact = expit(z[0, :-5].astype(np.float64))
+    normal = exact > np.finfo(dtype).tiny
+    rel = np.abs(out[0, :-5] - exact)[normal] / exact[normal]
+    assert rel.max() <= 3 * np.finfo(dtype).eps
+    assert np.all(out[0, :-5][~normal] < 2 * np.finfo(dtype).tiny)
+    np.testing.assert_array_equal(out[0, -5:-1], [0.5, 0.5, 1.0, 0.0])
+    assert np.isnan(out[0, -1])
 
     rng = np.random.default_rng(0)
     pre = (8 * rng.standard_normal((6, 7))).astype(dtype)
-    other = (8 * rng.standard_normal((6, 7))).astype(dtype)
+    for bias in (rng.standard_normal((1, 7)).astype(dtype),
+                 rng.standard_normal((6, 7)).astype(dtype)):
+        expected = np.empty_like(pre)
+        _kernels.sigmoid(pre + bias, np.zeros((1, 7), dtype), expected)
+        got = np.empty_like(pre)
+        _kernels.sigmoid(pre, bias, got)
+        np.testing.assert_allclose(got, expected, rtol=4 * np.finfo(dtype).eps)
+        in_place = pre.copy()
+        _kernels.sigmoid(in_place, bias, in_place)
+        np.testing.assert_array_equal(in_place, got)
+        doubled, twice = np.empty_like(pre), 2 * pre
+        _kernels.sigmoid(pre, bias, doubled, 2.0)
+        _kernels.sigmoid(twice, bias, twice)
+        np.testing.assert_array_equal(doubled, twice)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_fused_sigmoid_kernels_equal_the_unfused_ones(dtype):
+    """The sigmoid fused with the Bernoulli draws gives the values of ``sigmoid`` and the
+    draws of ``bernoulli`` on the same state; the mean-field update keeps frozen rows and
+    flags a row whose largest change exceeds the tolerance."""
+    from skmultimodal.boltzmann import _kernels
+
+    rng = np.random.default_rng(0)
+    pre = (8 * rng.standard_normal((6, 7))).astype(dtype)
     old = rng.random((6, 7)).astype(dtype)
-    half = dtype(0.5)
     for bias in (rng.standard_normal((1, 7)).astype(dtype),
                  rng.standard_normal((6, 7)).astype(dtype)):
         expected = np.empty_like(pre)
         _kernels.sigmoid(pre, bias, expected)
-        np.testing.assert_array_equal(_sigmoid(pre.copy(), bias), expected)
 
-        t = np.empty_like(pre)
-        _kernels.add_bias_halve(pre, bias, t, half)
-        np.tanh(t, out=t)
-        plain = t.copy()
-        _kernels.tanh_to_sigmoid(plain, half)
-        np.testing.assert_array_equal(plain, expected)
-
-        # two inputs and the bias in one pass; the same input twice is the doubled input
-        two = np.empty_like(pre)
-        _kernels.add2_bias_halve(pre, other, bias, two, half)
-        np.testing.assert_array_equal(two, (pre + other + bias) * half)
-        doubled, twice = np.empty_like(pre), 2 * pre
-        _kernels.add2_bias_halve(pre, pre, bias, doubled, half)
-        _kernels.add_bias_halve(twice, bias, twice, half)
-        np.testing.assert_array_equal(doubled, twice)
+        for in_place in (False, True):
+            state_a = _kernels.new_state(np.random.default_rng(1))
+            state_b = state_a.copy()
+            prob = pre.copy() if in_place else np.empty_like(pre)
+            draws, expected_draws = np.empty_like(pre), np.empty_like(pre)
+            _kernels.sigmoid_sample(prob if in_place else pre, bias, state_a, prob, draws)
+            _kernels.bernoulli(expected, state_b, expected_draws)
+            np.testing.assert_array_equal(prob, expected)
+            np.testing.assert_array_equal(draws, expected_draws)
+            np.testing.assert_array_equal(state_a, state_b)
 
         frozen = np.arange(6) % 3 == 0
         largest = np.abs(expected - old).max(axis=1)
         tol = np.median(largest)
         moved = np.zeros(6, dtype=bool)
         moved[0] = True  # a flag already set stays set
-        converged = t.copy()
-        _kernels.tanh_to_sigmoid_moved(converged, old, frozen, moved, half, tol)
+        converged = pre.copy()
+        _kernels.sigmoid_moved(converged, bias, converged, old, frozen, moved, tol)
         np.testing.assert_array_equal(converged[~frozen], expected[~frozen])
         np.testing.assert_array_equal(converged[frozen], old[frozen])
         np.testing.assert_array_equal(moved[~frozen], largest[~frozen] > tol)
         np.testing.assert_array_equal(moved[frozen], [True, False])
         assert 0 < moved[~frozen].sum() < 4  # both outcomes of the test are exercised
-
-        state_a = _kernels.new_state(np.random.default_rng(1))
-        state_b = state_a.copy()
-        draws, expected_draws = np.empty_like(pre), np.empty_like(pre)
-        _kernels.tanh_to_sigmoid_bernoulli(t, state_a, draws, half)
-        _kernels.bernoulli(expected, state_b, expected_draws)
-        np.testing.assert_array_equal(t, expected)
-        np.testing.assert_array_equal(draws, expected_draws)
-        np.testing.assert_array_equal(state_a, state_b)
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])

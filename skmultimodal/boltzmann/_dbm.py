@@ -36,40 +36,12 @@ def _draw(units, pre, bias, length, state, mean, out):
     ``exp`` (its argument, shifted by the row maximum, in one numba pass:
     :func:`_kernels.add_bias_shift`), then the words drawn and the mean normalised in one
     numba pass (:func:`_kernels.softmax_counts`)."""
-    if units is _BINARY:
-        # sigmoid and Bernoulli draws as ``units.sample``, in three passes instead of six
-        half = mean.dtype.type(0.5)
-        _kernels.add_bias_halve(pre, bias, mean, half)
-        np.tanh(mean, out=mean)
-        _kernels.tanh_to_sigmoid_bernoulli(mean, state, out, half)
-    elif units.name == "replicated_softmax":
+    if units.name == "replicated_softmax":
         _kernels.add_bias_shift(pre, bias, mean)
         np.exp(mean, out=mean)
         _kernels.softmax_counts(mean, length, state, out)
     else:
         units.sample(pre, bias, length, state, mean, out)
-
-
-def _halve_input(pre, bias, up=1.0):
-    """``pre = (up * pre + bias) / 2`` in place (the argument of the ``tanh`` of a sigmoid),
-    in one pass for ``up`` 1 or 2 (``pre + pre`` is exactly ``2 * pre``)."""
-    half = pre.dtype.type(0.5)
-    if up == 2.0:
-        _kernels.add2_bias_halve(pre, pre, bias, pre, half)
-        return pre
-    if up != 1.0:
-        pre *= up
-    _kernels.add_bias_halve(pre, bias, pre, half)
-    return pre
-
-
-def _sigmoid(pre, bias, up=1.0):
-    """``pre = sigmoid(up * pre + bias)`` in place, as :func:`_kernels.sigmoid` (the same
-    values), with the bias and the halving in one pass."""
-    _halve_input(pre, bias, up)
-    np.tanh(pre, out=pre)
-    _kernels.tanh_to_sigmoid(pre, pre.dtype.type(0.5))
-    return pre
 
 
 def _matmul(a, b, out=None):
@@ -82,23 +54,17 @@ def _matmul(a, b, out=None):
     return np.matmul(a, b, out=out)
 
 
-def _halved_input(x, terms, const, out, work, half):
-    """``out = (sum of x[src] @ weights over terms + const) * half``: the argument of the
-    ``tanh`` of a sigmoid layer whose input is the products ``terms`` (``(src, weights)``
-    pairs) plus ``const`` (its bias, ``(1, k)`` or per row, and any fixed input). ``work``
-    is a spare array shaped as ``out``; the last addition and the halving are one pass."""
+def _layer_input(x, terms, out, work):
+    """``out = sum of x[src] @ weights`` over ``terms`` (``(src, weights)`` pairs; zeros if
+    none), the input of a layer from its neighbours. ``work`` is a spare array shaped as
+    ``out``."""
     if not terms:
-        np.multiply(const, half, out=out)
+        out[:] = 0
         return out
     src, weights = terms[0]
     _matmul(x[src], weights, out=out)
-    for src, weights in terms[1:-1]:
+    for src, weights in terms[1:]:
         out += _matmul(x[src], weights, out=work)
-    if len(terms) > 1:
-        src, weights = terms[-1]
-        _kernels.add2_bias_halve(out, _matmul(x[src], weights, out=work), const, out, half)
-    else:
-        _kernels.add_bias_halve(out, const, out, half)
     return out
 
 
@@ -252,7 +218,8 @@ class _DBMModel:
             pre = self._input(x, i)
         bias = self._bias(i, L)
         if i >= self.s.n_modalities:
-            return _sigmoid(pre, bias)  # ``units.mean`` of binary units, one pass fewer
+            _kernels.sigmoid(pre, bias, pre)  # ``units.mean`` of binary units
+            return pre
         self.s.units[i].mean(pre, bias, L[:, i], pre)
         return pre
 
@@ -281,7 +248,6 @@ class _DBMModel:
         s = self.s
         M = s.n_modalities
         present = None if missing is None else ~missing
-        half = self.dtype.type(0.5)
         for i in s.order:
             terms = []
             for e in s.down[i]:
@@ -297,18 +263,10 @@ class _DBMModel:
                 x[i] = self._update(x, i, L, pre=pre)
                 continue
             bias = self._bias(i, L) if biases is None else biases[i]
-            pre = terms[0]
-            for term in terms[1:-1]:
-                pre = pre + term
-            out = np.empty_like(pre)
-            if s.up[i]:  # a pathway layer (one layer below it): doubled, exactly ``2 pre``
-                _kernels.add2_bias_halve(pre, pre, bias, out, half)
-            elif len(terms) > 1:
-                _kernels.add2_bias_halve(pre, terms[-1], bias, out, half)
-            else:
-                _kernels.add_bias_halve(pre, bias, out, half)
-            np.tanh(out, out=out)
-            _kernels.tanh_to_sigmoid(out, half)
+            pre = terms[0] if len(terms) == 1 else sum(terms[1:], terms[0])
+            out = np.empty_like(pre)  # ``terms`` are kept in ``visible_input``
+            # a pathway layer (one layer below it) takes its input doubled
+            _kernels.sigmoid(pre, bias, out, 2.0 if s.up[i] else 1.0)
             x[i] = out
         if missing is None:
             return
@@ -370,17 +328,12 @@ class _DBMModel:
                 spare[i], work[i] = np.empty_like(x[i]), np.empty_like(x[i])
             frozen = np.zeros(n, dtype=bool)  # rows that have converged
             moved = np.empty(n, dtype=bool)
-            half = self.dtype.type(0.5)
             for _ in range(n_iter):
                 moved[:] = False
                 for group in (s.odd, s.even_hidden):
                     for i in group:
-                        # sigmoid(input + bias) = 0.5 + 0.5 tanh((input + bias) / 2): the
-                        # last addition and the halving in one pass, numpy's tanh, then the
-                        # affine map, the convergence test and the frozen rows in one pass
-                        out = _halved_input(x, moving[i], fixed[i], spare[i], work[i], half)
-                        np.tanh(out, out=out)
-                        _kernels.tanh_to_sigmoid_moved(out, x[i], frozen, moved, half, tol)
+                        out = _layer_input(x, moving[i], spare[i], work[i])
+                        _kernels.sigmoid_moved(out, fixed[i], out, x[i], frozen, moved, tol)
                         spare[i], x[i] = x[i], out
                     if group is s.even_hidden:
                         self._fill_missing(x, L, absent, moved, frozen, tol)
@@ -447,12 +400,10 @@ class _DBMModel:
         """
         s = self.s
         work = {} if work is None else work
-        half = self.dtype.type(0.5)
         for i in s.odd + s.even_hidden:
             pre, other, sample = _buffers(work, i, x[i], 3)
-            _halved_input(x, self.neighbours[i], self._bias(i, L), pre, other, half)
-            np.tanh(pre, out=pre)
-            _kernels.tanh_to_sigmoid_bernoulli(pre, state, sample, half)
+            _layer_input(x, self.neighbours[i], pre, other)
+            _kernels.sigmoid_sample(pre, self._bias(i, L), state, pre, sample)
             work[i][2], x[i] = x[i], sample
         for m in range(s.n_modalities):
             rows = None if clamp is None else np.flatnonzero(~clamp[:, m])
@@ -613,7 +564,6 @@ def _train_rbm(model, batches, n_rows, up, down, est, rng, state, name, schedule
     h_neg = np.empty((nc, K), dtype)
     g_pos, g_neg = np.empty((K, F), dtype), np.empty((K, F), dtype)
     h_chains = None
-    half = np.dtype(dtype).type(0.5)
     epochs, rate, rate_name = schedule
     lr, mom, wd = rate, est.momentum, est.weight_decay
     if any(units.name == "gaussian" for units in model.units):
@@ -625,7 +575,7 @@ def _train_rbm(model, batches, n_rows, up, down, est, rng, state, name, schedule
             if missing is not None and missing.any():
                 model.mean_field(v, missing, est.n_mean_field, est.mean_field_tol)
             L = model.lengths(v, missing)
-            h_pos = _sigmoid(_matmul(v, model.W.T), model.hidden_bias(L), up)
+            h_pos = _rbm_up(model, v, L, up)
             if h_chains is None:
                 pick = rng.choice(v.shape[0], size=nc)
                 L_chains, h_chains = L[pick].copy(), np.empty((nc, K), dtype)
@@ -636,10 +586,8 @@ def _train_rbm(model, batches, n_rows, up, down, est, rng, state, name, schedule
                     pre_v *= down
                 _sample_visible(model, pre_v, L_chains, state, mean_v, v_neg)
                 np.matmul(v_neg, model.W.T, out=h_neg)
-                # sigmoid, then Bernoulli draws (as _kernels.sigmoid and .bernoulli)
-                _halve_input(h_neg, model.hidden_bias(L_chains), up)
-                np.tanh(h_neg, out=h_neg)
-                _kernels.tanh_to_sigmoid_bernoulli(h_neg, state, h_chains, half)
+                _kernels.sigmoid_sample(h_neg, model.hidden_bias(L_chains), state, h_neg,
+                                        h_chains, up)
             scales = 1.0 / v.shape[0], 1.0 / nc
             _kernels.momentum_step(model.W, vel[0], np.matmul(h_pos.T, v, out=g_pos),
                                    np.matmul(h_neg.T, v_neg, out=g_neg), *scales, mom, lr, wd)
@@ -659,7 +607,9 @@ def _train_rbm(model, batches, n_rows, up, down, est, rng, state, name, schedule
 
 
 def _rbm_up(model, v, L, up):
-    return _sigmoid(model.hidden_pre(v), model.hidden_bias(L), up)
+    h = _matmul(v, model.W.T)
+    _kernels.sigmoid(h, model.hidden_bias(L), h, up)
+    return h
 
 
 def _pretrain(est, X, missing, structure, pathways, rng, state, schedule=None, doubled=True,

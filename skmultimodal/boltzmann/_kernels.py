@@ -5,12 +5,12 @@ bias of shape ``(1, n)`` (shared by all rows) or ``(n_rows, n)`` (one per row), 
 into preallocated outputs; ``out`` may alias ``pre``. Arithmetic follows the arrays' dtype
 (float32 is the fast path).
 
-The sigmoid goes through numpy's ufuncs, whose transcendental functions are vectorised (SIMD):
-measured on this project's machines numpy's float32 ``exp`` is about 13 times faster than the
-scalar ``exp`` numba calls without Intel's SVML, so a fused numba loop around it was the
-slower design. Everything else (the random draws, the Gaussian ziggurat, the Replicated
-Softmax multinomial, the momentum update) is a numba loop over arrays with no Python objects.
-Kernels are compiled on first use and cached on disk next to this file (or in
+The kernels are numba loops over arrays with no Python objects. The sigmoid computes its
+own ``exp`` (:func:`_exp_nonpositive`: arithmetic that LLVM vectorises, where numba's
+``math.exp`` is a scalar libm call without Intel's SVML), so the bias, the sigmoid and what
+follows it (the Bernoulli draw, the mean-field convergence test) are one vectorised pass.
+The Replicated Softmax keeps numpy's ``exp`` between two numba passes (its row maximum must
+be known first). Kernels are compiled on first use and cached on disk next to this file (or in
 ``NUMBA_CACHE_DIR``); where no cache folder is writable they are compiled once per process,
 with a warning.
 
@@ -28,7 +28,8 @@ import math
 import warnings
 
 import numpy as np
-from numba import njit
+from numba import njit, types
+from numba.extending import intrinsic, overload
 
 _R17 = np.uint64(17)
 _S21 = np.uint64(21)
@@ -41,10 +42,13 @@ _M24 = np.uint64(2**24 - 1)
 _TWO_M24 = 1.0 / 16777216.0
 
 
-def _kernel(func):
-    """``njit(cache=True, nogil=True)``, or without the disk cache where none is writable."""
+def _kernel(func=None, **options):
+    """``njit(cache=True, nogil=True, **options)``, or without the disk cache where none is
+    writable."""
+    if func is None:
+        return lambda f: _kernel(f, **options)
     try:
-        return njit(cache=True, nogil=True)(func)
+        return njit(cache=True, nogil=True, **options)(func)
     except RuntimeError as exc:
         warnings.warn(
             f"numba cannot cache {func.__name__} ({exc}); kernels will be compiled in every "
@@ -52,7 +56,7 @@ def _kernel(func):
             RuntimeWarning,
             stacklevel=2,
         )
-        return njit(nogil=True)(func)
+        return njit(nogil=True, **options)(func)
 
 
 def new_state(rng):
@@ -113,20 +117,6 @@ def uniform(state, out):
         u, s0, s1 = _next_uniform(s0, s1)
         out[i] = u
     state[0], state[1] = s0, s1
-
-
-def sigmoid(pre, bias, out):
-    """``out = sigmoid(pre + bias) = (1 + tanh((pre + bias) / 2)) / 2``.
-
-    numpy's ``tanh`` is vectorised and cannot overflow; the form loses relative precision only
-    for probabilities below the dtype's epsilon, far below what the 24-bit uniform draws
-    resolve.
-    """
-    np.add(pre, bias, out=out)
-    out *= 0.5
-    np.tanh(out, out=out)
-    out *= 0.5
-    out += 0.5
 
 
 _JUMP = np.array([0x2BD7A6A6E99C2DDC, 0x0992CCAF6A6FCA05], dtype=np.uint64)
@@ -193,12 +183,6 @@ def bernoulli(prob, state, sample):
         for j in range(k):
             sample[i, j] = u[j] < prob[i, j]
     state[0], state[1] = s0, s1
-
-
-def sigmoid_sample(pre, bias, state, prob, sample):
-    """``prob = sigmoid(pre + bias)`` and ``sample ~ Bernoulli(prob)``."""
-    sigmoid(pre, bias, prob)
-    bernoulli(prob, state, sample)
 
 
 def identity(pre, bias, out):
@@ -471,13 +455,15 @@ def sigmoid_backward(grad, prob, out):
             out[i, j] = grad[i, j] * p * (1.0 - p)
 
 
-# -- fused passes around numpy's tanh (the DBM's mean-field and Gibbs loops) -------------------
+# -- the sigmoid, fused with what follows it ---------------------------------------------------
 #
-# ``sigmoid(x) = 0.5 + 0.5 * tanh(0.5 * x)``: numpy's vectorised ``tanh`` stays the one pass
-# in numpy; the passes before it (bias, halving) and after it (the affine map, then the
-# convergence test or the Bernoulli draw) are single numba loops. ``half`` is ``0.5`` as a
-# scalar of the arrays' dtype, so float32 arithmetic stays float32 and every value equals
-# the one of :func:`sigmoid` (followed by :func:`bernoulli`).
+# ``exp`` in numba is a call into libm per element (no Intel SVML here), which keeps a loop
+# scalar. :func:`_exp_nonpositive` is ``exp`` written in arithmetic LLVM vectorises (Cephes'
+# range reduction and polynomial, the power of two built from its bits), so the bias, the
+# sigmoid and the convergence test or the Bernoulli draw are one vectorised pass (measured on
+# 100 x 128: float32 7 us, float64 18 us, against 10 and 26 us for numpy's ``tanh`` between
+# two numba passes). The kernels compile with ``error_model="numpy"`` (a Python-style
+# division-by-zero check would keep the division scalar) and fused multiply-adds.
 
 
 @njit(inline="always")
@@ -486,97 +472,168 @@ def _same(a, b):
     return a.ctypes.data == b.ctypes.data and a.strides == b.strides
 
 
-# LLVM vectorises a loop only if no array it writes can overlap one it reads (a run-time
-# check), so an output that is also an input would take the scalar loop (measured in float32
-# on 100 x 128: 7.4 us instead of 2.4). The kernels below give that case a loop of its own
-# that reads the shared array through ``out`` only.
+@intrinsic
+def _as_float(typingctx, bits):
+    """The float with the bit pattern of ``bits`` (int32 -> float32, int64 -> float64)."""
+    result = {types.int32: types.float32, types.int64: types.float64}.get(bits)
+    if result is None:
+        return None
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], context.get_value_type(result))
+
+    return result(bits), codegen
 
 
-@_kernel
-def add_bias_halve(pre, bias, out, half):
-    """``out = (pre + bias) * half``; ``bias`` ``(1, k)`` or per row ``(n, k)``; ``out`` may
-    be ``pre``."""
-    n, k = pre.shape
+def _exp_nonpositive(x):
+    """``exp(x)`` for ``x <= 0`` (NaN stays NaN), in the dtype of ``x``; numba only."""
+    raise NotImplementedError("a numba function")
+
+
+_F4 = np.float32
+_EXP32 = tuple(_F4(c) for c in (
+    1.4426950408889634, 12582912.0, 0.693359375, -2.12194440e-4, -87.68,
+    1.9875691500e-4, 1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2, 1.6666665459e-1,
+    5.0000001201e-1, 1.0, 0.0,
+))
+_EXP64_TAYLOR = tuple(1.0 / math.factorial(k) for k in range(12, 1, -1))
+
+
+@overload(_exp_nonpositive)
+def _exp_nonpositive_impl(x):
+    """float32: Cephes ``expf`` (``x = k ln 2 + r``, ``|r| <= ln(2) / 2``, a degree-7
+    polynomial in ``r``: within 2 ulp); float64: the same reduction with ``ln 2`` in two
+    parts and Taylor's series to degree 12 (truncation below 2e-16). ``k`` is rounded by
+    adding and subtracting ``1.5 * 2**mantissa_bits``; ``2**k`` is the float whose exponent
+    field is ``k + bias``, so ``k`` stops at the smallest normal exponent: below ``-126.5 ln
+    2`` (float32) or ``-1022.5 ln 2`` (float64) the result is 0."""
+    if x == types.float32:
+        log2e, magic, ln2_hi, ln2_lo, low, p0, p1, p2, p3, p4, p5, one, zero = _EXP32
+
+        def exp32(x):
+            if x < low:
+                return zero
+            k = (x * log2e + magic) - magic
+            r = (x - k * ln2_hi) - k * ln2_lo
+            p = (((((p0 * r + p1) * r + p2) * r + p3) * r + p4) * r + p5) * (r * r) + r + one
+            return p * _as_float(np.int32((np.int32(k) + 127) << 23))
+
+        return exp32
+    if x == types.float64:
+        c12, c11, c10, c9, c8, c7, c6, c5, c4, c3, c2 = _EXP64_TAYLOR
+
+        def exp64(x):
+            if x < -708.7:
+                return 0.0
+            k = (x * 1.4426950408889634 + 6755399441055744.0) - 6755399441055744.0
+            r = (x - k * 6.93147180369123816490e-01) - k * 1.90821492927058770002e-10
+            p = ((((((((((c12 * r + c11) * r + c10) * r + c9) * r + c8) * r + c7) * r + c6) * r
+                      + c5) * r + c4) * r + c3) * r + c2) * (r * r) + r + 1.0
+            return p * _as_float((np.int64(k) + 1023) << 52)
+
+        return exp64
+    return None
+
+
+def _logistic(z):
+    """``1 / (1 + exp(-z))`` in the dtype of ``z``; numba only."""
+    raise NotImplementedError("a numba function")
+
+
+@overload(_logistic)
+def _logistic_impl(z):
+    """From ``exp(-|z|)``, which cannot overflow: relative error within a few ulp down to
+    the smallest normal number, NaN for NaN. The constants take the dtype of ``z`` (a
+    Python ``1`` would turn float32 arithmetic into float64)."""
+    if z not in (types.float32, types.float64):
+        return None
+    one, zero = (_F4(1), _F4(0)) if z == types.float32 else (1.0, 0.0)
+
+    def logistic(z):
+        e = _exp_nonpositive(-abs(z))
+        q = one / (one + e)
+        return q if z >= zero else e * q
+
+    return logistic
+
+
+@njit(inline="always")
+def _sigmoid_rows(src, scale, bias, out):
+    """``out = sigmoid(scale * src + bias)``; ``src`` may be ``out``."""
+    n, k = src.shape
     per_row = bias.shape[0] > 1
-    if _same(out, pre):
-        for i in range(n):
-            r = i if per_row else 0
-            for j in range(k):
-                out[i, j] = (out[i, j] + bias[r, j]) * half
-        return
     for i in range(n):
         r = i if per_row else 0
         for j in range(k):
-            out[i, j] = (pre[i, j] + bias[r, j]) * half
+            out[i, j] = _logistic(src[i, j] * scale + bias[r, j])
 
 
-@_kernel
-def add2_bias_halve(pre, other, bias, out, half):
-    """``out = (pre + other + bias) * half``: a layer's two inputs and its bias (``(1, k)`` or
-    per row) in one pass; ``out`` may be ``pre`` or ``other``. With ``other`` equal to
-    ``pre``, the doubled input ``(2 pre + bias) * half`` (exactly)."""
-    n, k = pre.shape
-    per_row = bias.shape[0] > 1
-    if _same(out, pre) and _same(out, other):
-        for i in range(n):
-            r = i if per_row else 0
-            for j in range(k):
-                out[i, j] = (out[i, j] + out[i, j] + bias[r, j]) * half
-    elif _same(out, pre) or _same(out, other):
-        src = other if _same(out, pre) else pre  # the input that is not ``out``
-        for i in range(n):
-            r = i if per_row else 0
-            for j in range(k):
-                out[i, j] = (out[i, j] + src[i, j] + bias[r, j]) * half
+@_kernel(error_model="numpy", fastmath={"contract"})
+def sigmoid(pre, bias, out, scale=1.0):
+    """``out = sigmoid(scale * pre + bias)``; ``bias`` ``(1, k)`` or per row ``(n, k)``;
+    ``out`` may be ``pre``."""
+    scale = pre.dtype.type(scale)
+    # LLVM vectorises a loop only if no array it writes can overlap one it reads (a run-time
+    # check); with ``out`` also the input, the loop reads it through ``out`` alone
+    if _same(out, pre):
+        _sigmoid_rows(out, scale, bias, out)
     else:
-        for i in range(n):
-            r = i if per_row else 0
-            for j in range(k):
-                out[i, j] = (pre[i, j] + other[i, j] + bias[r, j]) * half
+        _sigmoid_rows(pre, scale, bias, out)
 
 
-@_kernel
-def tanh_to_sigmoid(out, half):
-    """``out = half * out + half`` (``out`` holding ``tanh(x / 2)``: the sigmoid of ``x``)."""
-    n, k = out.shape
-    for i in range(n):
-        for j in range(k):
-            out[i, j] = out[i, j] * half + half
-
-
-@_kernel
-def tanh_to_sigmoid_moved(out, old, frozen, moved, half, tol):
-    """``out = half * out + half`` (``out`` holding ``tanh(x / 2)``: the sigmoid of ``x``)
-    in the rows not ``frozen`` (which keep ``old``), and the convergence test of mean-field:
-    ``moved[i]`` is set if some ``|out[i, j] - old[i, j]|`` exceeds ``tol`` (a flag, not the
-    row's largest change: an "any" over the row vectorises, a running maximum does not)."""
-    n, k = out.shape
-    for i in range(n):
-        if frozen[i]:
-            for j in range(k):
-                out[i, j] = old[i, j]
-            continue
-        changed = False
-        for j in range(k):
-            p = out[i, j] * half + half
-            out[i, j] = p
-            changed |= abs(p - old[i, j]) > tol
-        if changed:
-            moved[i] = True
-
-
-@_kernel
-def tanh_to_sigmoid_bernoulli(prob, state, sample, half):
-    """``prob = half * prob + half`` (``prob`` holding ``tanh(x / 2)``) and ``sample ~
-    Bernoulli(prob)``, elementwise: the draws of :func:`bernoulli` on the same state."""
-    n, k = prob.shape
+@njit(inline="always")
+def _sigmoid_bernoulli_rows(src, scale, bias, state, prob, sample):
+    n, k = src.shape
+    per_row = bias.shape[0] > 1
     u = np.empty(k, dtype=prob.dtype)
     s0, s1 = state[0], state[1]
     t0, t1 = _jump(s0, s1)
     for i in range(n):
         s0, s1, t0, t1 = _row_uniforms(u, s0, s1, t0, t1)
+        r = i if per_row else 0
         for j in range(k):
-            p = prob[i, j] * half + half
+            p = _logistic(src[i, j] * scale + bias[r, j])
             prob[i, j] = p
             sample[i, j] = u[j] < p
     state[0], state[1] = s0, s1
+
+
+@_kernel(error_model="numpy", fastmath={"contract"})
+def sigmoid_sample(pre, bias, state, prob, sample, scale=1.0):
+    """``prob = sigmoid(scale * pre + bias)`` and ``sample ~ Bernoulli(prob)``, elementwise
+    (``prob`` may be ``pre``): row by row, the uniforms of :func:`_row_uniforms` (24-bit,
+    exact in float32), as :func:`bernoulli` draws them."""
+    scale = pre.dtype.type(scale)
+    if _same(prob, pre):
+        _sigmoid_bernoulli_rows(prob, scale, bias, state, prob, sample)
+    else:
+        _sigmoid_bernoulli_rows(pre, scale, bias, state, prob, sample)
+
+
+@_kernel(error_model="numpy", fastmath={"contract"})
+def sigmoid_moved(pre, bias, out, old, frozen, moved, tol):
+    """A mean-field update: ``out = sigmoid(pre + bias)`` in the rows not ``frozen`` (which
+    keep ``old``), and the convergence test: ``moved[i]`` is set if some ``|out[i, j] -
+    old[i, j]|`` exceeds ``tol`` (a flag, not the row's largest change: an "any" over the row
+    vectorises, a running maximum does not). ``out`` may be ``pre``, not ``old``."""
+    n, k = pre.shape
+    per_row = bias.shape[0] > 1
+    for i in range(n):
+        if frozen[i]:
+            for j in range(k):
+                out[i, j] = old[i, j]
+            continue
+        r = i if per_row else 0
+        changed = False
+        if _same(out, pre):
+            for j in range(k):
+                p = _logistic(out[i, j] + bias[r, j])
+                out[i, j] = p
+                changed |= abs(p - old[i, j]) > tol
+        else:
+            for j in range(k):
+                p = _logistic(pre[i, j] + bias[r, j])
+                out[i, j] = p
+                changed |= abs(p - old[i, j]) > tol
+        if changed:
+            moved[i] = True

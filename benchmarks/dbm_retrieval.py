@@ -215,7 +215,7 @@ def retrieval_table(quick):
     return dbm, X_train
 
 
-def gemm_lower_bound(dbm, X_train, sweeps, repeats=3):
+def gemm_lower_bound(dbm, X_train, sweeps, repeats=30):
     """Seconds of the bare matrix products of one epoch of joint training and of one epoch
     of pretraining (all layers), on random matrices of the same shapes.
 

@@ -417,37 +417,6 @@ def test_bias_step_sums_its_statistics(dtype):
     assert param.dtype == dtype and not np.array_equal(param, expected_param + 1)
 
 
-def test_fast_samplers_draw_from_the_units_conditionals():
-    """The DBM's Replicated Softmax draw (numpy softmax, then the words and the mean in
-    one numba pass) and Gaussian draw against their distributions, with fixed seeds."""
-    from scipy import stats
-
-    from skmultimodal.boltzmann import _kernels
-    from skmultimodal.boltzmann._dbm import _draw
-    from skmultimodal.boltzmann._units import VISIBLE_UNITS
-
-    state = _kernels.new_state(np.random.default_rng(0))
-    n = 20000
-    pre = np.tile([1.0, 0.0, -1.0, 0.5], (n, 1))
-    bias = np.array([[0.0, 0.2, 0.0, -0.3]])
-    mean, sample = np.empty_like(pre), np.empty_like(pre)
-    _draw(VISIBLE_UNITS["replicated_softmax"], pre, bias, np.full(n, 7.0), state, mean, sample)
-    p = np.exp(pre[0] + bias[0]) / np.exp(pre[0] + bias[0]).sum()
-    np.testing.assert_allclose(mean[0], 7 * p, rtol=1e-12)
-    np.testing.assert_array_equal(sample.sum(axis=1), 7)
-    assert stats.chisquare(sample.sum(axis=0), 7 * n * p).pvalue > 1e-3
-    # a sampler off by 2% in one word's probability would be caught
-    assert stats.chisquare(sample.sum(axis=0), 7 * n * (p + [0.02, -0.02, 0, 0])).pvalue < 1e-3
-
-    pre = np.tile([-1.0, 0.0, 2.0], (n, 1))
-    bias = np.array([[0.5, 0.0, -0.5]])
-    mean, sample = np.empty_like(pre), np.empty_like(pre)
-    _draw(VISIBLE_UNITS["gaussian"], pre, bias, None, state, mean, sample)
-    np.testing.assert_allclose(mean, pre + bias)
-    for j in range(3):
-        assert stats.kstest(sample[:, j] - mean[0, j], "norm").pvalue > 1e-3
-
-
 # -- estimator behaviour --------------------------------------------------------------------
 
 

@@ -187,18 +187,40 @@ def test_jump_is_two_to_the_64_steps():
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_add_bias_shift_is_numpys_shifted_input(dtype):
-    """The fused argument of the Replicated Softmax's ``exp`` equals numpy's ``pre + bias``
-    minus its row maximum, for a shared or per-row bias, a view of some columns and a width
-    that is no multiple of four."""
+def test_softmax_kernels_are_scipys_softmax(dtype):
+    """The Replicated Softmax's mean, alone and next to the draws, is ``length *
+    softmax(pre + bias)`` within a few ulp, for a shared or per-row bias, a view of some
+    columns, a width that is no multiple of four and inputs far beyond ``exp``'s range."""
+    from scipy.special import softmax
+
     rng = np.random.default_rng(0)
-    pre = (rng.standard_normal((6, 23)) * 5).astype(dtype)[:, 2:]
+    pre = (rng.standard_normal((6, 23)) * 300).astype(dtype)[:, 2:]
+    length = np.arange(1, 7).astype(dtype)
     for bias in (rng.standard_normal((1, 21)), rng.standard_normal((6, 21))):
         bias = bias.astype(dtype)
-        out = np.empty_like(pre)
-        _kernels.add_bias_shift(pre, bias, out)
-        x = pre + bias
-        np.testing.assert_array_equal(out, x - x.max(axis=1, keepdims=True))
+        expected = length[:, None] * softmax((pre + bias).astype(np.float64), axis=1)
+        out, mean, sample = (np.empty_like(pre) for _ in range(3))
+        _kernels.softmax(pre, bias, length, out)
+        state = _kernels.new_state(rng)
+        _kernels.multinomial_sample(pre, bias, length, state, mean, sample)
+        for got in (out, mean):
+            np.testing.assert_allclose(got, expected, rtol=8 * np.finfo(dtype).eps,
+                                       atol=8 * np.finfo(dtype).tiny)
+        np.testing.assert_array_equal(sample.sum(axis=1), length)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_length_bias_is_bias_plus_lengths_times_weights(dtype):
+    """Rows' hidden bias with document lengths, some of them zero (skipped by the kernel)."""
+    rng = np.random.default_rng(0)
+    bias = rng.standard_normal((1, 9)).astype(dtype)
+    L = rng.integers(0, 5, size=(7, 2)).astype(dtype)
+    L[0] = 0
+    a = rng.standard_normal((2, 9)).astype(dtype)
+    out = np.empty((7, 9), dtype)
+    _kernels.length_bias(bias, L, a, out)
+    np.testing.assert_allclose(out, bias + L @ a, rtol=4 * np.finfo(dtype).eps)
+    np.testing.assert_array_equal(out[0], bias[0])
 
 
 def test_kernels_compile_without_a_writable_cache():

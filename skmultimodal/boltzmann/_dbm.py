@@ -30,20 +30,6 @@ from ._units import VISIBLE_UNITS
 _BINARY = VISIBLE_UNITS["binary"]
 
 
-def _draw(units, pre, bias, length, state, mean, out):
-    """``out`` = a draw of ``units`` given their input ``pre``; ``mean`` = its conditional
-    mean. As ``units.sample``, with the Replicated Softmax's softmax in numpy's vectorised
-    ``exp`` (its argument, shifted by the row maximum, in one numba pass:
-    :func:`_kernels.add_bias_shift`), then the words drawn and the mean normalised in one
-    numba pass (:func:`_kernels.softmax_counts`)."""
-    if units.name == "replicated_softmax":
-        _kernels.add_bias_shift(pre, bias, mean)
-        np.exp(mean, out=mean)
-        _kernels.softmax_counts(mean, length, state, out)
-    else:
-        units.sample(pre, bias, length, state, mean, out)
-
-
 def _matmul(a, b, out=None):
     """``a @ b`` (into ``out``). For a few rows of ``a`` times a transposed matrix (``b`` a
     ``.T`` view: a layer's input from the layer below), OpenBLAS is up to twice as fast with
@@ -153,6 +139,10 @@ class _DBMModel:
         self.uses_length = [u.has_length for u in structure.units]
         self.groups = _unit_groups(structure.columns, structure.units)
         s = structure
+        # per layer: the Replicated Softmax modalities whose document length scales its bias
+        self.length_modalities = [[m for m in range(s.n_modalities)
+                                   if self.uses_length[m] and s.length_layer[m] == i]
+                                  for i in range(len(s.widths))]
         # per layer: its neighbours, each with the weights that map its state to the
         # layer's input (views: the parameters are updated in place)
         self.neighbours = [[(s.edges[e][0], W[e].T) for e in s.down[i]]
@@ -205,11 +195,13 @@ class _DBMModel:
         """Bias of layer ``i``: ``(1, width)``, or per row with document lengths."""
         if i < self.s.n_modalities:
             return self.c[i]
-        bias = self.b[i]
-        for m in range(self.s.n_modalities):
-            if self.uses_length[m] and self.s.length_layer[m] == i:
-                bias = bias + L[:, m:m + 1] * self.a[m]
-        return bias
+        counts = self.length_modalities[i]
+        if not counts:
+            return self.b[i]
+        a = self.a[counts[0]] if len(counts) == 1 else np.concatenate([self.a[m] for m in counts])
+        out = np.empty((L.shape[0], self.b[i].shape[1]), dtype=self.dtype)
+        _kernels.length_bias(self.b[i], L[:, counts], a, out)
+        return out
 
     def _update(self, x, i, L, pre=None):
         """Mean of layer ``i`` given its neighbours in ``x`` (``pre``: its input, if already
@@ -414,7 +406,7 @@ class _DBMModel:
             np.matmul(x[src], weights, out=pre)
             for src, weights in rest:
                 pre += np.matmul(x[src], weights, out=mean)
-            _draw(s.units[m], pre, self.c[m], L[:, m], state, mean, sample)
+            s.units[m].sample(pre, self.c[m], L[:, m], state, mean, sample)
             if rows is None:
                 work[m][2], x[m] = x[m], sample
             else:
@@ -526,7 +518,7 @@ def _sample_visible(model, pre, L, state, mean, out):
     c = model.c[None, :]
     for cols, units, m in model.groups:
         _on_block(cols,
-                  lambda p, bi, o, smp: _draw(units, p, bi, L[:, m], state, o, smp),
+                  lambda p, bi, o, smp: units.sample(p, bi, L[:, m], state, o, smp),
                   pre, c, mean, out)
 
 

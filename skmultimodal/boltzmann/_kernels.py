@@ -9,8 +9,8 @@ The kernels are numba loops over arrays with no Python objects. The sigmoid comp
 own ``exp`` (:func:`_exp_nonpositive`: arithmetic that LLVM vectorises, where numba's
 ``math.exp`` is a scalar libm call without Intel's SVML), so the bias, the sigmoid and what
 follows it (the Bernoulli draw, the mean-field convergence test) are one vectorised pass.
-The Replicated Softmax keeps numpy's ``exp`` between two numba passes (its row maximum must
-be known first). Kernels are compiled on first use and cached on disk next to this file (or in
+The Replicated Softmax's ``exp`` is the same function, between the row's maximum and the
+draws, in one kernel per call. Kernels are compiled on first use and cached on disk next to this file (or in
 ``NUMBA_CACHE_DIR``); where no cache folder is writable they are compiled once per process,
 with a warning.
 
@@ -273,40 +273,10 @@ def gaussian_sample(pre, bias, state, mean, sample):
 
 
 @njit(inline="always")
-def _softmax_row(pre, bias, i, r, out_row):
-    """Write softmax(pre[i] + bias[r]) into out_row; return nothing."""
-    k = pre.shape[1]
-    top = -np.inf
-    for j in range(k):
-        x = pre[i, j] + bias[r, j]
-        out_row[j] = x
-        if x > top:
-            top = x
-    total = 0.0
-    for j in range(k):
-        e = math.exp(out_row[j] - top)
-        out_row[j] = e
-        total += e
-    for j in range(k):
-        out_row[j] = out_row[j] / total
-
-
-@_kernel
-def softmax(pre, bias, length, out):
-    """``out[i] = length[i] * softmax(pre[i] + bias)``: the mean of Replicated Softmax units."""
-    n, k = pre.shape
-    per_row = bias.shape[0] > 1
-    row = np.empty(k, dtype=np.float64)
-    for i in range(n):
-        _softmax_row(pre, bias, i, i if per_row else 0, row)
-        for j in range(k):
-            out[i, j] = length[i] * row[j]
-
-
-@njit(inline="always")
 def _draw_counts(prob_row, length, cdf, sample, i, s0, s1):
-    """``sample[i]`` counts ``round(length)`` draws from ``prob_row`` (the cumulative
-    distribution in ``cdf``, each draw inverted by binary search); returns the new state."""
+    """``sample[i]`` counts ``round(length)`` draws from ``prob_row`` normalised (the
+    cumulative sums in ``cdf``, float64, the last one the row's total; each draw inverted by
+    binary search); returns the new state."""
     k = prob_row.shape[0]
     acc = 0.0
     for j in range(k):
@@ -328,69 +298,20 @@ def _draw_counts(prob_row, length, cdf, sample, i, s0, s1):
 
 
 @_kernel
-def multinomial_sample(pre, bias, length, state, mean, sample):
-    """``mean`` as :func:`softmax`; ``sample[i]`` counts ``round(length[i])`` draws of a word.
-
-    Each draw inverts the cumulative distribution by binary search.
-    """
-    n, k = pre.shape
-    per_row = bias.shape[0] > 1
-    row = np.empty(k, dtype=np.float64)
-    cdf = np.empty(k, dtype=np.float64)
-    s0, s1 = state[0], state[1]
+def length_bias(bias, L, a, out):
+    """``out = bias + L @ a``: the hidden bias of each row, ``bias`` ``(1, k)`` plus the
+    document lengths ``L`` ``(n, M)`` times their weights ``a`` ``(M, k)`` (Replicated
+    Softmax modalities; zero lengths are skipped). One pass instead of a matrix product
+    with an inner dimension of 1 or 2 and a broadcast sum."""
+    n, k = out.shape
     for i in range(n):
-        _softmax_row(pre, bias, i, i if per_row else 0, row)
         for j in range(k):
-            mean[i, j] = length[i] * row[j]
-        s0, s1 = _draw_counts(row, length[i], cdf, sample, i, s0, s1)
-    state[0], state[1] = s0, s1
-
-
-@_kernel
-def add_bias_shift(pre, bias, out):
-    """``out = x - max(x)`` per row, for ``x = pre + bias`` (``bias`` ``(1, k)`` or per
-    row): the argument of the ``exp`` of a softmax, which then cannot overflow. One call
-    instead of numpy's add, row maximum and subtraction (measured on 100 x 200 float32: 8 us
-    instead of 22), with the same values; the maximum runs in four interleaved partial
-    maxima (a plain running maximum does not vectorise)."""
-    n, k = pre.shape
-    per_row = bias.shape[0] > 1
-    k4 = k - k % 4
-    if k == 0:
-        return
-    for i in range(n):
-        r = i if per_row else 0
-        for j in range(k):
-            out[i, j] = pre[i, j] + bias[r, j]
-        m0 = m1 = m2 = m3 = out[i, 0]
-        for j in range(0, k4, 4):
-            m0 = max(m0, out[i, j])
-            m1 = max(m1, out[i, j + 1])
-            m2 = max(m2, out[i, j + 2])
-            m3 = max(m3, out[i, j + 3])
-        top = max(max(m0, m1), max(m2, m3))
-        for j in range(k4, k):
-            top = max(top, out[i, j])
-        for j in range(k):
-            out[i, j] -= top
-
-
-@_kernel
-def softmax_counts(weights, length, state, sample):
-    """Replicated Softmax draws from ``weights`` holding ``exp(x - c)`` per row (any
-    per-row ``c``): ``sample[i]`` counts ``round(length[i])`` draws from ``weights[i]``
-    normalised (each inverting the row's cumulative distribution by binary search, as
-    :func:`multinomial_sample`), then ``weights[i]`` becomes the mean ``length[i] *
-    softmax(x[i])``, normalised by the row's total from the same pass."""
-    n, k = weights.shape
-    cdf = np.empty(k, dtype=np.float64)
-    s0, s1 = state[0], state[1]
-    for i in range(n):
-        s0, s1 = _draw_counts(weights[i], length[i], cdf, sample, i, s0, s1)
-        scale = length[i] / cdf[k - 1]
-        for j in range(k):
-            weights[i, j] *= scale
-    state[0], state[1] = s0, s1
+            out[i, j] = bias[0, j]
+        for m in range(L.shape[1]):
+            length = L[i, m]
+            if length != 0:
+                for j in range(k):
+                    out[i, j] += length * a[m, j]
 
 
 @_kernel
@@ -637,3 +558,65 @@ def sigmoid_moved(pre, bias, out, old, frozen, moved, tol):
                 changed |= abs(p - old[i, j]) > tol
         if changed:
             moved[i] = True
+
+
+# -- the Replicated Softmax ---------------------------------------------------------------------
+
+
+@njit(inline="always")
+def _shifted_exp_row(pre, bias, i, r, row):
+    """``row = exp(x - max(x))`` for ``x = pre[i] + bias[r]`` (which cannot overflow). The
+    maximum runs in four interleaved partial maxima (a plain running maximum does not
+    vectorise), the ``exp`` is :func:`_exp_nonpositive`."""
+    k = row.shape[0]
+    for j in range(k):
+        row[j] = pre[i, j] + bias[r, j]
+    k4 = k - k % 4
+    m0 = m1 = m2 = m3 = row[0]
+    for j in range(0, k4, 4):
+        m0 = max(m0, row[j])
+        m1 = max(m1, row[j + 1])
+        m2 = max(m2, row[j + 2])
+        m3 = max(m3, row[j + 3])
+    top = max(max(m0, m1), max(m2, m3))
+    for j in range(k4, k):
+        top = max(top, row[j])
+    for j in range(k):
+        row[j] = _exp_nonpositive(row[j] - top)
+
+
+@_kernel(error_model="numpy", fastmath={"contract"})
+def softmax(pre, bias, length, out):
+    """``out[i] = length[i] * softmax(pre[i] + bias)``: the mean of Replicated Softmax units
+    (``out`` may be ``pre``)."""
+    n, k = pre.shape
+    per_row = bias.shape[0] > 1
+    row = np.empty(k, dtype=out.dtype)
+    for i in range(n if k else 0):
+        _shifted_exp_row(pre, bias, i, i if per_row else 0, row)
+        total = 0.0
+        for j in range(k):
+            total += row[j]
+        scale = length[i] / total
+        for j in range(k):
+            out[i, j] = row[j] * scale
+
+
+@_kernel(error_model="numpy", fastmath={"contract"})
+def multinomial_sample(pre, bias, length, state, mean, sample):
+    """``mean`` as :func:`softmax`; ``sample[i]`` counts ``round(length[i])`` draws of a
+    word from ``softmax(pre[i] + bias)``, each inverting the row's cumulative distribution by
+    binary search. One pass per row over data in cache: the shifted input, its ``exp``,
+    the cumulative sums with the draws, the mean."""
+    n, k = pre.shape
+    per_row = bias.shape[0] > 1
+    row = np.empty(k, dtype=mean.dtype)
+    cdf = np.empty(k, dtype=np.float64)
+    s0, s1 = state[0], state[1]
+    for i in range(n if k else 0):
+        _shifted_exp_row(pre, bias, i, i if per_row else 0, row)
+        s0, s1 = _draw_counts(row, length[i], cdf, sample, i, s0, s1)
+        scale = length[i] / cdf[k - 1]
+        for j in range(k):
+            mean[i, j] = row[j] * scale
+    state[0], state[1] = s0, s1

@@ -134,7 +134,9 @@ class _RBMModel:
         """The hidden bias of each row: ``(1, n_hidden)``, or ``(n, n_hidden)`` with lengths."""
         if not self.uses_length:
             return self.b[None, :]
-        return self.b[None, :] + L @ self.length_bias
+        out = np.empty((L.shape[0], self.b.shape[0]), dtype=self.dtype)
+        _kernels.length_bias(self.b[None, :], L, self.length_bias, out)
+        return out
 
     def hidden_pre(self, v, out=None):
         return np.matmul(v, self.W.T, out=out)

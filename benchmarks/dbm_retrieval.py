@@ -24,7 +24,9 @@ Three parts, each printing a table:
    in float64 and float32, at the default batch of 32 rows and at 100; then the same at the
    layer sizes of seed 000 (image 3857-1024-1024, text 2000-1024-1024, joint 2048, batch
    100) on 1000 synthetic rows of that shape (``--quick``: every width divided by 4), where
-   the matrix products dominate.
+   the matrix products dominate. With each row, the time spent inside the numba kernels
+   (sigmoid, sampling, parameter updates) in one more epoch, and the ratio the epoch would
+   have with no Python overhead (bare GEMMs + kernels).
 
 3. **Log-likelihood on MNIST** (``../shared/data/mnist``: the 10,000 test images, binarised
    once with a fixed seed, 8,000 for training and 2,000 held out): the AIS test
@@ -37,7 +39,9 @@ Three parts, each printing a table:
    RBM trains for 30 epochs: at 100 it overfits the 8k images (-111 nats on the test set).
    Published figures on the full 60k training set: RBM (CD25, 500 hidden) -86.34 nats, DBM
    784-500-1000 -84.62; ours use 8k training images, so compare the DBM with our RBM on the
-   same data. A ``-inf`` lower spread means three standard errors of the importance weights
+   same data. The DBM's figure is not stable to a few nats: two runs whose only difference
+   was rounding in the sigmoid (the same seed) gave -101.4 and -109.7 after 100 joint epochs
+   (-106.8 and -104.0 after 60), while the RBM's moved by 0.4. A ``-inf`` lower spread means three standard errors of the importance weights
    exceed their mean: that AIS estimate is unreliable (AIS tends to underestimate ``log Z``,
    so the log-likelihood is then likely overestimated).
 
@@ -284,12 +288,55 @@ def _count_sweeps():
     return counter, undo
 
 
+def _time_kernels():
+    """Wrap every public numba kernel of the Boltzmann family with a timer (call sites look
+    them up as ``_kernels.name``); returns the seconds spent inside them (``spent["s"]``,
+    dispatch included) and the undo function. Every signature must be compiled before."""
+    from numba.core.registry import CPUDispatcher
+
+    from skmultimodal.boltzmann import _kernels
+
+    spent = {"s": 0.0}
+    originals = {name: obj for name, obj in vars(_kernels).items()
+                 if isinstance(obj, CPUDispatcher) and not name.startswith("_")}
+
+    def timed(kernel):
+        def call(*args):
+            tic = time.perf_counter()
+            try:
+                return kernel(*args)
+            finally:
+                spent["s"] += time.perf_counter() - tic
+        return call
+
+    for name, kernel in originals.items():
+        setattr(_kernels, name, timed(kernel))
+
+    def undo():
+        for name, kernel in originals.items():
+            setattr(_kernels, name, kernel)
+    return spent, undo
+
+
+def _kernel_seconds(fit):
+    """Seconds spent inside the kernels during ``fit()``."""
+    spent, undo = _time_kernels()
+    try:
+        fit()
+    finally:
+        undo()
+    return spent["s"]
+
+
 def speed_rows(params, X_train, configs, epochs):
     """Time ``epochs`` epochs of pretraining and of joint training of a ``MultimodalDBM``
     with ``params`` on ``X_train`` for each ``(dtype, batch_size)`` of ``configs``, and print
-    one row per stage against :func:`gemm_lower_bound` of the same fitted model."""
+    one row per stage against :func:`gemm_lower_bound` of the same fitted model. One more
+    epoch of each stage, not timed, measures the time spent inside the numba kernels (the
+    sigmoid, sampling and update passes): ``floor`` is (bare GEMMs + kernels) / bare GEMMs,
+    the ratio this design would reach with no Python overhead at all."""
     print(f"{'stage':22s} {'dtype':>7s} {'batch':>5s} {'sweeps':>6s} {'s/epoch':>8s} "
-          f"{'bare GEMMs s':>13s} {'ratio':>6s}")
+          f"{'bare GEMMs s':>13s} {'kernels s':>10s} {'ratio':>6s} {'floor':>6s}")
     data = {"float64": X_train.astype(np.float64), "float32": X_train.astype(np.float32)}
     for X in data.values():  # compile the kernels for both dtypes before any timing
         MultimodalDBM(**{**params, "n_iter_pretrain": 1, "n_iter": 1}).fit(X[:200])
@@ -310,10 +357,15 @@ def speed_rows(params, X_train, configs, epochs):
             undo()
         sweeps = counter["sweeps"] / max(counter["calls"], 1)
         g_pre, g_joint = gemm_lower_bound(est, X_train, sweeps)
-        print(f"{'pretraining (all RBMs)':22s} {dtype:>7s} {batch_size:5d} {'':6s} "
-              f"{t_pre:8.3f} {g_pre:13.3f} {t_pre / g_pre:6.2f}")
-        print(f"{'joint training':22s} {dtype:>7s} {batch_size:5d} {sweeps:6.1f} "
-              f"{t_joint:8.3f} {g_joint:13.3f} {t_joint / g_joint:6.2f}")
+        k_joint = _kernel_seconds(lambda: est.set_params(n_iter=1).fit(X_train))
+        one_epoch = MultimodalDBM(**{**params, "n_iter_pretrain": 1, "n_iter": 0,
+                                     "batch_size": batch_size})
+        k_pre = _kernel_seconds(lambda: one_epoch.fit(X_train))
+        for stage, sw, t, g, k in (("pretraining (all RBMs)", "", t_pre, g_pre, k_pre),
+                                   ("joint training", f"{sweeps:.1f}", t_joint, g_joint,
+                                    k_joint)):
+            print(f"{stage:22s} {dtype:>7s} {batch_size:5d} {sw:>6s} {t:8.3f} {g:13.3f} "
+                  f"{k:10.3f} {t / g:6.2f} {(g + k) / g:6.2f}")
 
 
 def speed_table(dbm, X_train, quick):
@@ -327,7 +379,9 @@ def speed_table(dbm, X_train, quick):
     speed_rows(dbm.get_params(), X_train,
                [("float64", dbm.batch_size), ("float64", 100), ("float32", dbm.batch_size),
                 ("float32", 100)], epochs)
-    print("sweeps: mean-field sweeps per batch (the mean over the timed epochs)")
+    print("sweeps: mean-field sweeps per batch (the mean over the timed epochs); kernels s: "
+          "seconds inside the numba kernels (sigmoid, sampling, updates) in one more epoch; "
+          "floor: (bare GEMMs + kernels) / bare GEMMs, the ratio with no Python overhead")
     scale = 4 if quick else 1
     n_image, n_tags, width, top = (3857 // scale, 2000 // scale, 1024 // scale,
                                    2048 // scale)

@@ -41,7 +41,8 @@ Three parts, each printing a table:
    784-500-1000 -84.62; ours use 8k training images, so compare the DBM with our RBM on the
    same data. The DBM's figure is not stable to a few nats: two runs whose only difference
    was rounding in the sigmoid (the same seed) gave -101.4 and -109.7 after 100 joint epochs
-   (-106.8 and -104.0 after 60), while the RBM's moved by 0.4. A ``-inf`` lower spread means three standard errors of the importance weights
+   (-106.8 and -104.0 after 60), while the RBM's moved by 0.4; seeds 1 and 2 gave -103.4 and
+   -103.8. Over these four runs the DBM is level with the RBM or a few nats below it. A ``-inf`` lower spread means three standard errors of the importance weights
    exceed their mean: that AIS estimate is unreliable (AIS tends to underestimate ``log Z``,
    so the log-likelihood is then likely overestimated).
 

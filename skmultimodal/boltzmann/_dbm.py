@@ -179,7 +179,7 @@ class _DBMModel:
         for m, (cols, units) in enumerate(zip(self.s.columns, self.s.units)):
             if units.has_length:
                 L[:, m] = units.length(v[:, cols])
-                if missing is not None:
+                if missing is not None and missing[:, m].any():
                     L[missing[:, m], m] = self.mean_length[m]
         return L
 
@@ -301,9 +301,12 @@ class _DBMModel:
         s = self.s
         L = self.lengths(v, missing)
         x = self.split(v) + [None] * (len(s.widths) - s.n_modalities)
-        absent = [np.flatnonzero(missing[:, m]) for m in range(s.n_modalities)]
+        some = missing.any(axis=0)
+        absent = [np.flatnonzero(missing[:, m]) if some[m] else np.empty(0, dtype=np.intp)
+                  for m in range(s.n_modalities)]
         for m, rows in enumerate(absent):
-            x[m][rows] = 0
+            if rows.size:
+                x[m][rows] = 0
         biases = {i: self._bias(i, L) for i in s.hidden}
         visible_input = {}
         self.upward(x, L, missing if missing.any() else None, visible_input, biases)

@@ -208,11 +208,10 @@ class _DBMModel:
         computed; overwritten)."""
         if pre is None:
             pre = self._input(x, i)
-        bias = self._bias(i, L)
-        if i >= self.s.n_modalities:
-            _kernels.sigmoid(pre, bias, pre)  # ``units.mean`` of binary units
-            return pre
-        self.s.units[i].mean(pre, bias, L[:, i], pre)
+        if i >= self.s.n_modalities:  # hidden layers are binary units
+            _BINARY.mean(pre, self._bias(i, L), None, pre)
+        else:
+            self.s.units[i].mean(pre, self._bias(i, L), L[:, i], pre)
         return pre
 
     def split(self, v):

@@ -517,3 +517,20 @@ def test_verbose_prints_one_line_per_epoch(capsys, small_data):
     _small(verbose=1, n_iter=3).fit(small_data)
     lines = [ln for ln in capsys.readouterr().out.splitlines() if "epoch" in ln]
     assert len(lines) == 3 and "[MultimodalDBM] epoch 3" in lines[-1]
+
+
+def test_collapse_is_reported_without_the_rbm_step_bound():
+    """A DBM whose hidden units are off for every row gets MultimodalRBM's collapse warning,
+    without MultimodalRBM's stable step for Gaussian units (not derived for a DBM)."""
+    from sklearn.exceptions import ConvergenceWarning
+
+    X, _ = make_multimodal_topics(300, n_image_features=10, n_tags=20, random_state=0)
+    X[:, :10] = (X[:, :10] - X[:, :10].mean(axis=0)) / X[:, :10].std(axis=0)
+    dbm = MultimodalDBM(4, pathways=(4,), modalities=[10, 20], n_iter_pretrain=1, n_iter=1,
+                        visible_units=["gaussian", "replicated_softmax"],
+                        random_state=0).fit(X)
+    dbm.coefs_ = [np.zeros_like(w) for w in dbm.coefs_]
+    dbm.intercepts_hidden_ = [np.full_like(b, -30.0) for b in dbm.intercepts_hidden_]
+    with pytest.warns(ConvergenceWarning, match="stopped depending") as record:
+        dbm.set_params(warm_start=True, learning_rate=1e-9).fit(X)
+    assert not any("Gaussian" in str(w.message) for w in record)

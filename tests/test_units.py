@@ -104,11 +104,12 @@ def test_both_uniforms_of_a_draw_are_uniform_and_independent():
     assert abs(bit.mean() - 0.5) < 4.5 * 0.5 / np.sqrt(bit.size)
 
 
-def test_bernoulli_columns_of_both_streams_and_odd_width():
-    """Pairs of columns share a draw; columns ``4g + 2, 4g + 3`` come from a second stream
-    (the first jumped ahead), the last column of a row of odd width from a draw of its own:
-    every column follows its probability, and columns are uncorrelated (within a pair,
-    across the streams, and from call to call)."""
+def test_bernoulli_lanes_pairs_of_columns_and_odd_width():
+    """Lane ``l`` draws columns ``l`` and ``h + l`` (``h = k // 2``) from the two halves of
+    one draw, lane ``h`` the last column of an odd width; the lanes are seeded afresh at
+    every call. Every column follows its probability, columns are uncorrelated (within a
+    lane, across lanes and from call to call) and so are a column's consecutive rows (a
+    lane's consecutive draws)."""
     state = _kernels.new_state(np.random.default_rng(4))
     p = np.array([0.1, 0.5, 0.8, 0.3, 0.6, 0.5, 0.9])
     prob = np.tile(p, (20000, 1))
@@ -121,69 +122,40 @@ def test_bernoulli_columns_of_both_streams_and_odd_width():
     for sample in samples:
         z = (sample.mean(axis=0) - p) / np.sqrt(p * (1 - p) / n)
         assert np.all(np.abs(z) < 4.5), z
+        lag = [np.corrcoef(sample[1:, j], sample[:-1, j])[0, 1] for j in range(p.size)]
+        assert np.all(np.abs(lag) < 4.5 / np.sqrt(n)), lag
     both = np.hstack(samples)
     corr = np.corrcoef(both.T)[np.triu_indices(both.shape[1], 1)]
     assert np.all(np.abs(corr) < 4.5 / np.sqrt(n)), corr
 
 
-def test_jump_is_two_to_the_64_steps():
-    """``_kernels._JUMP`` is ``x**(2**64)`` modulo the characteristic polynomial of
-    xoroshiro128++'s state transition (found by Berlekamp-Massey on one bit of the state
-    sequence), and applying such a polynomial advances the state that many steps (checked
-    on ``x**(2**10)``)."""
+def test_lanes_are_seeded_by_splitmix64():
+    """Lane ``l``'s state is outputs ``2l + 1, 2l + 2`` of SplitMix64 (Steele, Lea & Flood
+    2014; reimplemented here from its definition) seeded by one draw of the caller's
+    generator, which that draw advances; no two lanes start alike."""
     mask = (1 << 64) - 1
 
-    def step(s0, s1):
+    def splitmix(seed, i):
+        z = (seed + i * 0x9E3779B97F4A7C15) & mask
+        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & mask
+        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & mask
+        return z ^ (z >> 31)
+
+    def rotl(x, k):
+        return ((x << k) | (x >> (64 - k))) & mask
+
+    def xoroshiro128pp(s0, s1):  # Blackman & Vigna's reference: output, next state
         t = s1 ^ s0
-        return (((s0 << 49) | (s0 >> 15)) & mask) ^ t ^ ((t << 21) & mask), \
-            ((t << 28) | (t >> 36)) & mask
+        return (rotl((s0 + s1) & mask, 17) + s0) & mask, \
+            (rotl(s0, 49) ^ t ^ ((t << 21) & mask), rotl(t, 28))
 
-    def apply(poly, s0, s1):
-        a0 = a1 = 0
-        for i in range(128):
-            if poly >> i & 1:
-                a0, a1 = a0 ^ s0, a1 ^ s1
-            s0, s1 = step(s0, s1)
-        return a0, a1
-
-    bits, s = [], (0x123456789ABCDEF, 0xFEDCBA987654321)
-    for _ in range(300):
-        bits.append(s[0] & 1)
-        s = step(*s)
-    c, b, L, m = [1] + [0] * 300, [1] + [0] * 300, 0, -1  # Berlekamp-Massey over GF(2)
-    for i in range(300):
-        d = bits[i]
-        for j in range(1, L + 1):
-            d ^= c[j] & bits[i - j]
-        if d:
-            t = c[:]
-            for j in range(300 - i + m):
-                c[i - m + j] ^= b[j]
-            if 2 * L <= i:
-                L, m, b = i + 1 - L, i, t
-    assert L == 128
-    charpoly = (1 << 128) | sum(1 << (128 - j) for j in range(1, 129) if c[j])
-
-    def power_of_x(log2):  # x**(2**log2) modulo the characteristic polynomial
-        x = 2
-        for _ in range(log2):
-            r, a = 0, x
-            for i in range(128):
-                if x >> i & 1:
-                    r ^= a
-                a <<= 1
-                if a >> 128 & 1:
-                    a ^= charpoly
-            x = r
-        return x
-
-    s = (0x1111, 0x2222)
-    t = s
-    for _ in range(1024):
-        t = step(*t)
-    assert apply(power_of_x(10), *s) == t
-    jump = power_of_x(64)
-    assert [jump & mask, jump >> 64] == [int(w) for w in _kernels._JUMP]
+    state = _kernels.new_state(np.random.default_rng(0))
+    s, advanced = xoroshiro128pp(int(state[0]), int(state[1]))
+    a, b = _kernels._lane_states(state, 5)
+    assert (int(state[0]), int(state[1])) == advanced
+    assert [int(x) for x in a] == [splitmix(s, 2 * lane + 1) for lane in range(5)]
+    assert [int(x) for x in b] == [splitmix(s, 2 * lane + 2) for lane in range(5)]
+    assert len({(int(x), int(y)) for x, y in zip(a, b)}) == 5
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])

@@ -1165,6 +1165,11 @@ class MultimodalDBM(_PathwaysMixin, _BaseMultimodalRBM):
                                    (L_neg[:, m] @ x_neg[i])[None, :], *scales, self.momentum,
                                    lr, 0.0)
 
+    def _step_advice(self, model):
+        """No bound to quote: MultimodalRBM's stable step for Gaussian units (from the
+        curvature of one RBM) is not derived for joint training."""
+        return ""
+
     def _reconstruction_error(self, model, v, missing):
         """Mean squared error of present values against their mean-field reconstruction."""
         if not v.shape[0]:

@@ -10,18 +10,19 @@ own ``exp`` (:func:`_exp_nonpositive`: arithmetic that LLVM vectorises, where nu
 ``math.exp`` is a scalar libm call without Intel's SVML), so the bias, the sigmoid and what
 follows it (the Bernoulli draw, the mean-field convergence test) are one vectorised pass.
 The Replicated Softmax's ``exp`` is the same function, between the row's maximum and the
-draws, in one kernel per call. Kernels are compiled on first use and cached on disk next to this file (or in
-``NUMBA_CACHE_DIR``); where no cache folder is writable they are compiled once per process,
-with a warning.
+draws, in one kernel per call. Kernels are compiled on first use and cached on disk next
+to this file (or in ``NUMBA_CACHE_DIR``); where no cache folder is writable they are
+compiled once per process, with a warning.
 
 Random numbers come from a xoroshiro128++ generator (Blackman & Vigna) whose state (two uint64
 in a small array) is owned by the caller and seeded from the estimator's
 ``numpy.random.Generator``: the same seed gives the same draws, with no hidden global state,
 so concurrent fits in threads stay independent and reproducible. Every bit of its output is
 of full quality (unlike xoroshiro128+, whose low bits are weak linear-feedback bits), so the
-Bernoulli kernels take two 24-bit uniforms from one 64-bit draw (bits 40-63 and 8-31), and
-they interleave a second stream, the first's state ``2**64`` steps ahead, to run two
-independent chains of generator steps at once.
+Bernoulli kernels take two 24-bit uniforms from one 64-bit draw (bits 40-63 and 8-31). The
+steps of one generator depend on each other, so the Bernoulli kernels run one generator per
+pair of columns instead ("lanes", seeded for each call from one draw of the caller's
+generator through SplitMix64), and the loop over lanes vectorises.
 """
 
 import math
@@ -89,12 +90,18 @@ def _next_uniform(s0, s1):
 
 
 @njit(inline="always")
+def _uniform_halves(r):
+    """Two independent uniforms in [0, 1) with 24 bits each from one 64-bit draw ``r``:
+    bits 40-63 and 8-31 (disjoint, all of full quality in xoroshiro128++)."""
+    return np.int64(r >> _R40) * _TWO_M24, np.int64((r >> _S8) & _M24) * _TWO_M24
+
+
+@njit(inline="always")
 def _next_uniform_pair(s0, s1):
-    """Two independent uniform draws in [0, 1) with 24 bits each, from bits 40-63 and 8-31
-    of one 64-bit draw (disjoint bits, all of full quality in xoroshiro128++), and the
-    advanced state: half the generator steps of two :func:`_next_uniform`."""
+    """Two uniforms (:func:`_uniform_halves`) from one draw, and the advanced state."""
     result, s0, s1 = _next_raw(s0, s1)
-    return (result >> _R40) * _TWO_M24, ((result >> _S8) & _M24) * _TWO_M24, s0, s1
+    u, w = _uniform_halves(result)
+    return u, w, s0, s1
 
 
 @_kernel
@@ -119,70 +126,73 @@ def uniform(state, out):
     state[0], state[1] = s0, s1
 
 
-_JUMP = np.array([0x2BD7A6A6E99C2DDC, 0x0992CCAF6A6FCA05], dtype=np.uint64)
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
+_MIX2 = np.uint64(0x94D049BB133111EB)
+_S27 = np.uint64(27)
+_S30 = np.uint64(30)
+_S31 = np.uint64(31)
 _ONE = np.uint64(1)
+_TWO = np.uint64(2)
 
 
 @njit(inline="always")
-def _jump(s0, s1):
-    """The state ``2**64`` steps ahead of ``(s0, s1)``: Blackman & Vigna's jump of
-    xoroshiro128++ (``_JUMP`` holds the coefficients of ``x**(2**64)`` modulo the
-    generator's characteristic polynomial; applied in 128 steps)."""
-    a0, a1 = np.uint64(0), np.uint64(0)
-    for w in range(2):
-        word = _JUMP[w]
-        for b in range(64):
-            if (word >> np.uint64(b)) & _ONE:
-                a0 ^= s0
-                a1 ^= s1
-            _, s0, s1 = _next_raw(s0, s1)
-    return a0, a1
+def _splitmix(z):
+    """SplitMix64's output function (Steele, Lea & Flood 2014), a bijection of 64-bit words;
+    ``_splitmix(seed + i * _GOLDEN)`` for ``i = 1, 2, ...`` is its sequence from ``seed``."""
+    z = (z ^ (z >> _S30)) * _MIX1
+    z = (z ^ (z >> _S27)) * _MIX2
+    return z ^ (z >> _S31)
 
 
 @njit(inline="always")
-def _row_uniforms(u, s0, s1, t0, t1):
-    """Fill ``u`` with uniforms, two per 64-bit draw (:func:`_next_uniform_pair`), from two
-    streams in turn: entries ``4g, 4g + 1`` from the state ``(s0, s1)``, ``4g + 2, 4g + 3``
-    from ``(t0, t1)``, the last ``len(u) % 4`` from the first. Returns both states.
-
-    The steps of one generator depend on each other; two independent ones interleaved run
-    about twice as many steps in the same time. The second stream is :func:`_jump` of the
-    first at the start of a kernel call, and it takes no more steps than the first, so its
-    draws (the first's ``2**64`` steps ahead) never meet those of this or a later call.
-    A row's draws go into a buffer first so that the comparisons with the probabilities are
-    a loop of their own, which vectorises."""
-    k = u.shape[0]
-    k4 = k - k % 4
-    for j in range(0, k4, 4):
-        a, b, s0, s1 = _next_uniform_pair(s0, s1)
-        c, d, t0, t1 = _next_uniform_pair(t0, t1)
-        u[j] = a
-        u[j + 1] = b
-        u[j + 2] = c
-        u[j + 3] = d
-    for j in range(k4, k - 1, 2):
-        a, b, s0, s1 = _next_uniform_pair(s0, s1)
-        u[j] = a
-        u[j + 1] = b
-    if k % 2:
-        a, s0, s1 = _next_uniform(s0, s1)
-        u[k - 1] = a
-    return s0, s1, t0, t1
-
-
-@_kernel
-def bernoulli(prob, state, sample):
-    """``sample ~ Bernoulli(prob)``, elementwise, row by row with the uniforms of
-    :func:`_row_uniforms` (24-bit values, exact in float32 too)."""
-    n, k = prob.shape
-    u = np.empty(k, dtype=prob.dtype)
-    s0, s1 = state[0], state[1]
-    t0, t1 = _jump(s0, s1)
-    for i in range(n):
-        s0, s1, t0, t1 = _row_uniforms(u, s0, s1, t0, t1)
-        for j in range(k):
-            sample[i, j] = u[j] < prob[i, j]
+def _lane_states(state, n_lanes):
+    """Fresh xoroshiro128++ states for ``n_lanes`` lanes, for one kernel call: lane ``l``
+    takes outputs ``2l + 1`` and ``2l + 2`` of the SplitMix64 sequence seeded by one draw
+    of ``state`` (the seeding its authors recommend), which advances ``state``."""
+    seed, s0, s1 = _next_raw(state[0], state[1])
     state[0], state[1] = s0, s1
+    a = np.empty(n_lanes, dtype=np.uint64)
+    b = np.empty(n_lanes, dtype=np.uint64)
+    for lane in range(n_lanes):
+        a[lane] = _splitmix(seed + _GOLDEN * (_TWO * np.uint64(lane) + _ONE))
+        b[lane] = _splitmix(seed + _GOLDEN * (_TWO * np.uint64(lane) + _TWO))
+    return a, b
+
+
+@njit(inline="always")
+def _bernoulli_rows(prob, state, sample):
+    """``sample ~ Bernoulli(prob)``, elementwise, with the lanes of :func:`_lane_states`
+    (``(k + 1) // 2`` of them for ``k`` columns).
+
+    Lane ``l < h = k // 2`` draws columns ``l`` and ``h + l`` of every row, the two
+    uniforms of one 64-bit draw (:func:`_uniform_halves`); for odd ``k`` lane ``h`` draws
+    the last column. The lanes are independent generators, so the loop over them
+    vectorises, where the steps of one generator depend on each other."""
+    n, k = prob.shape
+    h = k // 2
+    a, b = _lane_states(state, (k + 1) // 2)
+    for i in range(n):
+        for lane in range(h):
+            r, s0, s1 = _next_raw(a[lane], b[lane])
+            a[lane] = s0
+            b[lane] = s1
+            u, w = _uniform_halves(r)
+            sample[i, lane] = u < prob[i, lane]
+            sample[i, h + lane] = w < prob[i, h + lane]
+        if k % 2:
+            r, s0, s1 = _next_raw(a[h], b[h])
+            a[h] = s0
+            b[h] = s1
+            u, _ = _uniform_halves(r)
+            sample[i, k - 1] = u < prob[i, k - 1]
+
+
+@_kernel(error_model="numpy")
+def bernoulli(prob, state, sample):
+    """``sample ~ Bernoulli(prob)``, elementwise (:func:`_bernoulli_rows`: 24-bit uniforms,
+    exact in float32 too)."""
+    _bernoulli_rows(prob, state, sample)
 
 
 def identity(pre, bias, out):
@@ -479,14 +489,12 @@ def _logistic_impl(z):
 
 
 @njit(inline="always")
-def _sigmoid_rows(src, scale, bias, out):
-    """``out = sigmoid(scale * src + bias)``; ``src`` may be ``out``."""
-    n, k = src.shape
-    per_row = bias.shape[0] > 1
-    for i in range(n):
-        r = i if per_row else 0
-        for j in range(k):
-            out[i, j] = _logistic(src[i, j] * scale + bias[r, j])
+def _sigmoid_row(src, scale, bias, i, out):
+    """``out[i] = sigmoid(scale * src[i] + bias)`` (``bias`` ``(1, k)`` or per row);
+    ``src`` may be ``out``."""
+    r = i if bias.shape[0] > 1 else 0
+    for j in range(src.shape[1]):
+        out[i, j] = _logistic(src[i, j] * scale + bias[r, j])
 
 
 @_kernel(error_model="numpy", fastmath={"contract"})
@@ -496,39 +504,21 @@ def sigmoid(pre, bias, out, scale=1.0):
     scale = pre.dtype.type(scale)
     # LLVM vectorises a loop only if no array it writes can overlap one it reads (a run-time
     # check); with ``out`` also the input, the loop reads it through ``out`` alone
-    if _same(out, pre):
-        _sigmoid_rows(out, scale, bias, out)
-    else:
-        _sigmoid_rows(pre, scale, bias, out)
-
-
-@njit(inline="always")
-def _sigmoid_bernoulli_rows(src, scale, bias, state, prob, sample):
-    n, k = src.shape
-    per_row = bias.shape[0] > 1
-    u = np.empty(k, dtype=prob.dtype)
-    s0, s1 = state[0], state[1]
-    t0, t1 = _jump(s0, s1)
-    for i in range(n):
-        s0, s1, t0, t1 = _row_uniforms(u, s0, s1, t0, t1)
-        r = i if per_row else 0
-        for j in range(k):
-            p = _logistic(src[i, j] * scale + bias[r, j])
-            prob[i, j] = p
-            sample[i, j] = u[j] < p
-    state[0], state[1] = s0, s1
+    src = out if _same(out, pre) else pre
+    for i in range(pre.shape[0]):
+        _sigmoid_row(src, scale, bias, i, out)
 
 
 @_kernel(error_model="numpy", fastmath={"contract"})
 def sigmoid_sample(pre, bias, state, prob, sample, scale=1.0):
     """``prob = sigmoid(scale * pre + bias)`` and ``sample ~ Bernoulli(prob)``, elementwise
-    (``prob`` may be ``pre``): row by row, the uniforms of :func:`_row_uniforms` (24-bit,
-    exact in float32), as :func:`bernoulli` draws them."""
+    (``prob`` may be ``pre``); the draws are those of :func:`bernoulli` on the same
+    state."""
     scale = pre.dtype.type(scale)
-    if _same(prob, pre):
-        _sigmoid_bernoulli_rows(prob, scale, bias, state, prob, sample)
-    else:
-        _sigmoid_bernoulli_rows(pre, scale, bias, state, prob, sample)
+    src = prob if _same(prob, pre) else pre
+    for i in range(pre.shape[0]):
+        _sigmoid_row(src, scale, bias, i, prob)
+    _bernoulli_rows(prob, state, sample)
 
 
 @_kernel(error_model="numpy", fastmath={"contract"})
@@ -585,6 +575,23 @@ def _shifted_exp_row(pre, bias, i, r, row):
         row[j] = _exp_nonpositive(row[j] - top)
 
 
+@njit(inline="always")
+def _row_total(row):
+    """The sum of ``row`` (float64) in four interleaved partial sums: a single running sum
+    is a chain of dependent additions, four run at once."""
+    k = row.shape[0]
+    k4 = k - k % 4
+    t0 = t1 = t2 = t3 = 0.0
+    for j in range(0, k4, 4):
+        t0 += row[j]
+        t1 += row[j + 1]
+        t2 += row[j + 2]
+        t3 += row[j + 3]
+    for j in range(k4, k):
+        t0 += row[j]
+    return (t0 + t1) + (t2 + t3)
+
+
 @_kernel(error_model="numpy", fastmath={"contract"})
 def softmax(pre, bias, length, out):
     """``out[i] = length[i] * softmax(pre[i] + bias)``: the mean of Replicated Softmax units
@@ -594,10 +601,7 @@ def softmax(pre, bias, length, out):
     row = np.empty(k, dtype=out.dtype)
     for i in range(n if k else 0):
         _shifted_exp_row(pre, bias, i, i if per_row else 0, row)
-        total = 0.0
-        for j in range(k):
-            total += row[j]
-        scale = length[i] / total
+        scale = length[i] / _row_total(row)
         for j in range(k):
             out[i, j] = row[j] * scale
 

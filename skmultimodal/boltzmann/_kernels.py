@@ -489,12 +489,14 @@ def _logistic_impl(z):
 
 
 @njit(inline="always")
-def _sigmoid_row(src, scale, bias, i, out):
-    """``out[i] = sigmoid(scale * src[i] + bias)`` (``bias`` ``(1, k)`` or per row);
-    ``src`` may be ``out``."""
-    r = i if bias.shape[0] > 1 else 0
-    for j in range(src.shape[1]):
-        out[i, j] = _logistic(src[i, j] * scale + bias[r, j])
+def _sigmoid_rows(src, scale, bias, out):
+    """``out = sigmoid(scale * src + bias)``; ``src`` may be ``out``."""
+    n, k = src.shape
+    per_row = bias.shape[0] > 1
+    for i in range(n):
+        r = i if per_row else 0
+        for j in range(k):
+            out[i, j] = _logistic(src[i, j] * scale + bias[r, j])
 
 
 @_kernel(error_model="numpy", fastmath={"contract"})
@@ -504,9 +506,10 @@ def sigmoid(pre, bias, out, scale=1.0):
     scale = pre.dtype.type(scale)
     # LLVM vectorises a loop only if no array it writes can overlap one it reads (a run-time
     # check); with ``out`` also the input, the loop reads it through ``out`` alone
-    src = out if _same(out, pre) else pre
-    for i in range(pre.shape[0]):
-        _sigmoid_row(src, scale, bias, i, out)
+    if _same(out, pre):
+        _sigmoid_rows(out, scale, bias, out)
+    else:
+        _sigmoid_rows(pre, scale, bias, out)
 
 
 @_kernel(error_model="numpy", fastmath={"contract"})
@@ -515,9 +518,10 @@ def sigmoid_sample(pre, bias, state, prob, sample, scale=1.0):
     (``prob`` may be ``pre``); the draws are those of :func:`bernoulli` on the same
     state."""
     scale = pre.dtype.type(scale)
-    src = prob if _same(prob, pre) else pre
-    for i in range(pre.shape[0]):
-        _sigmoid_row(src, scale, bias, i, prob)
+    if _same(prob, pre):
+        _sigmoid_rows(prob, scale, bias, prob)
+    else:
+        _sigmoid_rows(pre, scale, bias, prob)
     _bernoulli_rows(prob, state, sample)
 
 

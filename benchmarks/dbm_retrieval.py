@@ -42,7 +42,9 @@ Three parts, each printing a table:
    same data. The DBM's figure is not stable to a few nats: two runs whose only difference
    was rounding in the sigmoid (the same seed) gave -101.4 and -109.7 after 100 joint epochs
    (-106.8 and -104.0 after 60), while the RBM's moved by 0.4; seeds 1 and 2 gave -103.4 and
-   -103.8. Over these four runs the DBM is level with the RBM or a few nats below it. A ``-inf`` lower spread means three standard errors of the importance weights
+   -103.8, and seed 0 after the Bernoulli draws became lane-based -105.2 (RBM -103.0, with an
+   unreliable AIS run; two more AIS runs on that RBM gave -101.5 and -102.1). Over these five
+   runs the DBM is level with the RBM or a few nats below it. A ``-inf`` lower spread means three standard errors of the importance weights
    exceed their mean: that AIS estimate is unreliable (AIS tends to underestimate ``log Z``,
    so the log-likelihood is then likely overestimated).
 

@@ -83,17 +83,18 @@ def _next_raw(s0, s1):
 
 
 @njit(inline="always")
-def _next_uniform(s0, s1):
-    """One uniform draw in [0, 1) with 24 bits (the top ones), and the advanced state."""
-    result, s0, s1 = _next_raw(s0, s1)
-    return (result >> _R40) * _TWO_M24, s0, s1
-
-
-@njit(inline="always")
 def _uniform_halves(r):
     """Two independent uniforms in [0, 1) with 24 bits each from one 64-bit draw ``r``:
     bits 40-63 and 8-31 (disjoint, all of full quality in xoroshiro128++)."""
     return np.int64(r >> _R40) * _TWO_M24, np.int64((r >> _S8) & _M24) * _TWO_M24
+
+
+@njit(inline="always")
+def _next_uniform(s0, s1):
+    """One uniform draw in [0, 1) with 24 bits (the top ones), and the advanced state."""
+    result, s0, s1 = _next_raw(s0, s1)
+    u, _ = _uniform_halves(result)
+    return u, s0, s1
 
 
 @njit(inline="always")

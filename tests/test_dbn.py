@@ -165,18 +165,19 @@ def test_sample_of_binary_halves_is_binary_and_follows_the_model(digits, fitted)
 
 
 def test_score_is_the_cross_modal_log_likelihood(topics):
-    """Held-out score (nats per row): -45.2 after training, -49.9 untrained, -49.7 with the
-    joint RBM's weights zeroed (the modalities independent), seed 0."""
+    """Held-out score (nats per row): -40.1 after training, -49.9 untrained, -48.9 with the
+    joint RBM's weights zeroed (the modalities independent), seed 0 (at seeds 1-4: -39.1 to
+    -47.5 trained, every one at least 3 above both others)."""
     X_train, X_test, dbn = topics
     scores = dbn.score_samples(X_test[:50])
     assert scores.shape == (50,) and np.all(np.isfinite(scores))
     assert dbn.score(X_test[:50]) == pytest.approx(scores.mean())
     # a row with its tags missing scores only its image, given the (absent) tags: higher
-    # than image and tags in all but a few rows (the cross-modal score is no bound, so not
-    # in every row: 48 of 50 at seed 0; 47 with the earlier xoroshiro128+ draws at seed 1)
+    # than image and tags in most rows (the cross-modal score is no bound, so not in every
+    # row: 44 of 50 at seed 0, 40 to 44 at seeds 1-4)
     X_image = X_test[:50].copy()
     X_image[:, 20:] = np.nan
-    assert np.mean(dbn.score_samples(X_image) > scores) >= 0.9
+    assert np.mean(dbn.score_samples(X_image) > scores) >= 0.75
     trained = dbn.score(X_test)
     untrained = pickle.loads(pickle.dumps(dbn)).set_params(n_iter=0).fit(X_train)
     assert trained > untrained.score(X_test) + 3

@@ -216,6 +216,19 @@ def test_kernels_compile_without_a_writable_cache():
     assert result.returncode == 0, result.stderr
 
 
+def test_gaussian_noise_in_place_is_the_same_draw():
+    """``add_normal`` into ``mean`` itself gives the values it gives into another array
+    (values rejected by the ziggurat's fast path are finished after the row's pass; about
+    one in a hundred here)."""
+    mean = np.random.default_rng(0).standard_normal((50, 301))
+    out, inplace = np.empty_like(mean), mean.copy()
+    state = _kernels.new_state(np.random.default_rng(1))
+    _kernels.add_normal(mean, state.copy(), out)
+    _kernels.add_normal(inplace, state, inplace)
+    np.testing.assert_array_equal(out, inplace)
+    assert not np.any(out == mean)
+
+
 def test_gaussian_noise_has_normal_tails():
     """The ziggurat's rare branches: the wedges of its layers and the tail beyond
     ``r = 3.654`` (drawn separately), against the normal's probabilities of |z| beyond a few
@@ -229,4 +242,4 @@ def test_gaussian_noise_has_normal_tails():
         count = np.count_nonzero(z > threshold)
         assert abs(count - z.size * p) < 4.5 * np.sqrt(z.size * p * (1 - p)), threshold
     assert stats.kstest(z[:200000], stats.halfnorm.cdf).pvalue > 1e-3
-    assert np.count_nonzero(z > 5.0) > 0  # the tail is reachable
+    assert np.count_nonzero(z > 4.5) > 10  # the tail beyond r is drawn (27 expected)

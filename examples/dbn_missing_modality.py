@@ -16,7 +16,7 @@ doubled inputs and then trains all layers jointly as one undirected model.
    the right halves are missing at training time of the classifier and at test time; a
    logistic regression on each model's ``transform`` predicts the digit.
 
-Measured (seed 0, 2 cores, about 6 s): precision@5 0.518 for the DBN, 0.527 for the DBM,
+Measured (seed 0, 2 cores, about 6 s): precision@5 0.495 for the DBN, 0.525 for the DBM,
 0.301 for the most frequent tags; digit accuracy from the left halves 0.594 (DBN) and 0.600
 (DBM). The DBN trains faster (no joint stage) and beats the baselines, but the DBM's joint
 training, where every layer also gets input from above, gives the better cross-modal

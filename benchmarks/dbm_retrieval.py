@@ -24,9 +24,10 @@ Three parts, each printing a table:
    in float64 and float32, at the default batch of 32 rows and at 100; then the same at the
    layer sizes of seed 000 (image 3857-1024-1024, text 2000-1024-1024, joint 2048, batch
    100) on 1000 synthetic rows of that shape (``--quick``: every width divided by 4), where
-   the matrix products dominate. With each row, the time spent inside the numba kernels
-   (sigmoid, sampling, parameter updates) in one more epoch, and the ratio the epoch would
-   have with no Python overhead (bare GEMMs + kernels).
+   the matrix products dominate; each figure is the median of three timings (one in
+   ``--quick``). With each row, the time spent inside the numba kernels (sigmoid,
+   sampling, parameter updates) in one more epoch, and the ratio the epoch would have with
+   no Python overhead (bare GEMMs + kernels).
 
 3. **Log-likelihood on MNIST** (``../shared/data/mnist``: the 10,000 test images, binarised
    once with a fixed seed, 8,000 for training and 2,000 held out): the AIS test
@@ -331,13 +332,16 @@ def _kernel_seconds(fit):
     return spent["s"]
 
 
-def speed_rows(params, X_train, configs, epochs):
+def speed_rows(params, X_train, configs, epochs, repeats=1):
     """Time ``epochs`` epochs of pretraining and of joint training of a ``MultimodalDBM``
     with ``params`` on ``X_train`` for each ``(dtype, batch_size)`` of ``configs``, and print
-    one row per stage against :func:`gemm_lower_bound` of the same fitted model. One more
-    epoch of each stage, not timed, measures the time spent inside the numba kernels (the
-    sigmoid, sampling and update passes): ``floor`` is (bare GEMMs + kernels) / bare GEMMs,
-    the ratio this design would reach with no Python overhead at all."""
+    one row per stage against :func:`gemm_lower_bound` of the same fitted model. Each stage
+    is timed ``repeats`` times (fresh pretraining fits; joint training from copies of one
+    pretrained model, so the same computation) and the median is printed: on a shared
+    machine one timing can be 10% off. One more epoch of each stage, not timed, measures
+    the time spent inside the numba kernels (the sigmoid, sampling and update passes):
+    ``floor`` is (bare GEMMs + kernels) / bare GEMMs, the ratio this design would reach with
+    no Python overhead at all."""
     print(f"{'stage':22s} {'dtype':>7s} {'batch':>5s} {'sweeps':>6s} {'s/epoch':>8s} "
           f"{'bare GEMMs s':>13s} {'kernels s':>10s} {'ratio':>6s} {'floor':>6s}")
     data = {"float64": X_train.astype(np.float64), "float32": X_train.astype(np.float32)}
@@ -345,19 +349,23 @@ def speed_rows(params, X_train, configs, epochs):
         MultimodalDBM(**{**params, "n_iter_pretrain": 1, "n_iter": 1}).fit(X[:200])
     for dtype, batch_size in configs:
         X_train = data[dtype]
-        est = MultimodalDBM(**{**params, "n_iter_pretrain": epochs, "n_iter": 0,
-                               "batch_size": batch_size})
-        tic = time.perf_counter()
-        est.fit(X_train)
-        t_pre = (time.perf_counter() - tic) / epochs
-        est.set_params(warm_start=True, n_iter=epochs)
+        pre_times, joint_times = [], []
+        for _ in range(repeats):
+            pretrained = MultimodalDBM(**{**params, "n_iter_pretrain": epochs, "n_iter": 0,
+                                          "batch_size": batch_size})
+            tic = time.perf_counter()
+            pretrained.fit(X_train)
+            pre_times.append((time.perf_counter() - tic) / epochs)
         counter, undo = _count_sweeps()
         try:
-            tic = time.perf_counter()
-            est.fit(X_train)
-            t_joint = (time.perf_counter() - tic) / epochs
+            for _ in range(repeats):
+                est = copy.deepcopy(pretrained).set_params(warm_start=True, n_iter=epochs)
+                tic = time.perf_counter()
+                est.fit(X_train)
+                joint_times.append((time.perf_counter() - tic) / epochs)
         finally:
             undo()
+        t_pre, t_joint = np.median(pre_times), np.median(joint_times)
         sweeps = counter["sweeps"] / max(counter["calls"], 1)
         g_pre, g_joint = gemm_lower_bound(est, X_train, sweeps)
         k_joint = _kernel_seconds(lambda: est.set_params(n_iter=1).fit(X_train))
@@ -377,11 +385,12 @@ def speed_table(dbm, X_train, quick):
     that shape. In ``--quick`` the second table uses every layer at a quarter of the width
     (the same shape of network, about 1/16 of the products)."""
     epochs = 2 if quick else 5
+    repeats = 1 if quick else 3
     print(f"\n## Speed of the DBM ({X_train.shape[0]} rows, {dbm.n_chains} chains, layers "
-          f"{[w.shape for w in dbm.coefs_]})\n")
+          f"{[w.shape for w in dbm.coefs_]}; s/epoch the median of {repeats} timing(s))\n")
     speed_rows(dbm.get_params(), X_train,
                [("float64", dbm.batch_size), ("float64", 100), ("float32", dbm.batch_size),
-                ("float32", 100)], epochs)
+                ("float32", 100)], epochs, repeats)
     print("sweeps: mean-field sweeps per batch (the mean over the timed epochs); kernels s: "
           "seconds inside the numba kernels (sigmoid, sampling, updates) in one more epoch; "
           "floor: (bare GEMMs + kernels) / bare GEMMs, the ratio with no Python overhead")
@@ -399,8 +408,8 @@ def speed_table(dbm, X_train, quick):
     epochs = 2 if quick else 3
     print(f"\n## Speed at the layer sizes of seed 000{' / 4' if quick else ''} ({n_rows} "
           f"synthetic rows; image {n_image}-{width}-{width}, text {n_tags}-{width}-{width}, "
-          f"joint {top}; {epochs} epoch(s) timed)\n")
-    speed_rows(params, X, [("float64", 100), ("float32", 100)], epochs)
+          f"joint {top}; {epochs} epoch(s) timed, the median of {repeats})\n")
+    speed_rows(params, X, [("float64", 100), ("float32", 100)], epochs, repeats)
     print("s/epoch is the fit's time over its epochs, so it also carries what a fit does once "
           "(pretraining: the up pass that builds each next layer's data, the set-up of joint "
           "training) and, in joint training, the per-epoch monitor of "

@@ -97,23 +97,14 @@ def _next_uniform(s0, s1):
     return u, s0, s1
 
 
-@njit(inline="always")
-def _next_uniform_pair(s0, s1):
-    """Two uniforms (:func:`_uniform_halves`) from one draw, and the advanced state."""
-    result, s0, s1 = _next_raw(s0, s1)
-    u, w = _uniform_halves(result)
-    return u, w, s0, s1
-
-
 @_kernel
 def uniform_pairs(state, first, second):
     """Fill two 1-D arrays of one length with the two uniforms of each 64-bit draw (for
-    testing :func:`_next_uniform_pair`)."""
+    testing :func:`_uniform_halves`)."""
     s0, s1 = state[0], state[1]
     for i in range(first.shape[0]):
-        u, w, s0, s1 = _next_uniform_pair(s0, s1)
-        first[i] = u
-        second[i] = w
+        r, s0, s1 = _next_raw(s0, s1)
+        first[i], second[i] = _uniform_halves(r)
     state[0], state[1] = s0, s1
 
 

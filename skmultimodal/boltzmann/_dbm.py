@@ -40,28 +40,6 @@ def _matmul(a, b, out=None):
     return np.matmul(a, b, out=out)
 
 
-def _layer_input(x, terms, out, work):
-    """``out = sum of x[src] @ weights`` over ``terms`` (``(src, weights)`` pairs; zeros if
-    none), the input of a layer from its neighbours. ``work`` is a spare array shaped as
-    ``out``."""
-    if not terms:
-        out[:] = 0
-        return out
-    src, weights = terms[0]
-    _matmul(x[src], weights, out=out)
-    for src, weights in terms[1:]:
-        out += _matmul(x[src], weights, out=work)
-    return out
-
-
-def _buffers(work, key, like, count):
-    """``count`` arrays shaped as ``like``, kept from call to call in the dict ``work``."""
-    bufs = work.get(key)
-    if bufs is None or bufs[0].shape != like.shape or bufs[0].dtype != like.dtype:
-        bufs = work[key] = [np.empty_like(like) for _ in range(count)]
-    return bufs
-
-
 def _put_rows(v, rows, cols, values):
     """``v[rows, cols] = values`` for a modality's ``cols`` (a slice or an index array)."""
     v[np.ix_(rows, np.arange(v.shape[1])[cols])] = values
@@ -148,7 +126,7 @@ class _DBMModel:
         self.neighbours = [[(s.edges[e][0], W[e].T) for e in s.down[i]]
                            + [(s.edges[e][1], W[e]) for e in s.up[i]]
                            for i in range(len(s.widths))]
-        self._mean_field_plans = {}
+        self._sweep_plans = {}
 
     def copy(self):
         return _DBMModel(self.s, [w.copy() for w in self.W],
@@ -310,66 +288,65 @@ class _DBMModel:
         visible_input = {}
         self.upward(x, L, missing if missing.any() else None, visible_input, biases)
         if n:
-            # per hidden layer: the constant part of its input (bias, and the input from
-            # visible layers present in every row, computed once) and the neighbours whose
-            # input changes from sweep to sweep; outputs alternate between two buffers
-            fixed_edges, moving = self._mean_field_plan(tuple(bool(r.size) for r in absent))
-            fixed, spare, work = {}, {}, {}
+            # per hidden layer the constant part of its input: the bias, and the input from
+            # visible layers present in every row (computed once)
+            plan, fixed_edges = self._sweep_plan(tuple(bool(r.size) for r in absent))
+            fixed = [self.c[m] for m in range(s.n_modalities)]
             for i in s.hidden:
-                fixed[i] = biases[i]
-                for e in fixed_edges[i]:
-                    fixed[i] = fixed[i] + visible_input[e]
-                spare[i], work[i] = np.empty_like(x[i]), np.empty_like(x[i])
-            frozen = np.zeros(n, dtype=bool)  # rows that have converged
-            moved = np.empty(n, dtype=bool)
-            for _ in range(n_iter):
-                moved[:] = False
-                for group in (s.odd, s.even_hidden):
-                    for i in group:
-                        out = _layer_input(x, moving[i], spare[i], work[i])
-                        _kernels.sigmoid_moved(out, fixed[i], out, x[i], frozen, moved, tol)
-                        spare[i], x[i] = x[i], out
-                    if group is s.even_hidden:
-                        self._fill_missing(x, L, absent, moved, frozen, tol)
-                frozen |= ~moved
-                if frozen.all():
-                    break
+                fixed.append(sum((visible_input[e] for e in fixed_edges[i]), biases[i]))
+            spare = [np.empty_like(x[i]) if i >= s.n_modalities or absent[i].size else x[i]
+                     for i in range(len(x))]
+            current = np.zeros(len(x), dtype=np.intp)
+            _kernels.mean_field_sweeps(
+                tuple(x), tuple(spare), current, tuple(np.ascontiguousarray(f) for f in fixed),
+                tuple(self.W), *plan, missing, L, n_iter, tol, np.zeros(n, dtype=bool))
+            x = [b if k else a for a, b, k in zip(x, spare, current)]
             self._fill_missing(x, L, absent)
         for m, rows in enumerate(absent):
             if rows.size:
                 _put_rows(v, rows, s.columns[m], x[m][rows])
         return x, L
 
-    def _mean_field_plan(self, absent):
-        """For modalities ``absent`` in some rows (a tuple of bools), per hidden layer: the
-        edges from visible layers present in every row (their input is fixed during
-        mean-field) and the other neighbours with their weights; cached."""
-        plan = self._mean_field_plans.get(absent)
+    def _sweep_plan(self, moving):
+        """The layers that a sweep of :func:`_kernels.mean_field_sweeps` or
+        :func:`_kernels.gibbs_sweep` updates, given which visible layers do (``moving``, a
+        tuple of bools: the modalities missing in some rows; all of them in Gibbs sampling).
+
+        Returns the arrays of the kernels (the layers in update order: odd hidden, even
+        hidden, the moving visible layers; per layer its neighbours whose state changes
+        during the sweeps, as ``ptr``, ``source``, ``edge``, ``transposed``; its units'
+        code, -1 for hidden layers) and, per hidden layer, the edges from the other visible
+        layers, whose input is fixed. Cached.
+        """
+        plan = self._sweep_plans.get(moving)
         if plan is None:
             s = self.s
-            fixed_edges, moving = {}, {}
-            for i in s.hidden:
-                fixed_edges[i], moving[i] = [], []
-                for e, (src, weights) in zip(s.down[i] + s.up[i], self.neighbours[i]):
-                    if src < s.n_modalities and not absent[src]:
+            order = s.odd + s.even_hidden + [m for m in range(s.n_modalities) if moving[m]]
+            ptr, source, edge, transposed, codes, fixed_edges = [0], [], [], [], [], {}
+            for i in order:
+                fixed_edges[i] = []
+                for e in s.down[i] + s.up[i]:
+                    lo, up = s.edges[e]
+                    src = lo if up == i else up
+                    if src < s.n_modalities and not moving[src]:
                         fixed_edges[i].append(e)
                     else:
-                        moving[i].append((src, weights))
-            plan = self._mean_field_plans[absent] = fixed_edges, moving
+                        source.append(src)
+                        edge.append(e)
+                        transposed.append(up == i)
+                ptr.append(len(source))
+                codes.append(-1 if i >= s.n_modalities else s.units[i].code)
+            arrays = (np.array(order, dtype=np.intp), np.array(ptr, dtype=np.intp),
+                      np.array(source, dtype=np.intp), np.array(edge, dtype=np.intp),
+                      np.array(transposed, dtype=bool), np.array(codes, dtype=np.intp))
+            plan = self._sweep_plans[moving] = arrays, fixed_edges
         return plan
 
-    def _fill_missing(self, x, L, absent, moved=None, frozen=None, tol=None):
-        """Missing visible blocks to their expectations, except in ``frozen`` rows; rows in
-        which a value changes by more than ``tol`` are flagged in ``moved``."""
+    def _fill_missing(self, x, L, absent):
+        """Missing visible blocks to their expectations given the layers above."""
         for m, rows in enumerate(absent):
             if rows.size:
-                new = self._update(x, m, L)[rows]
-                if moved is not None:
-                    old = x[m][rows]
-                    keep = frozen[rows]
-                    new[keep] = old[keep]
-                    moved[rows] |= (np.abs(new - old) > tol).any(axis=1)
-                x[m][rows] = new
+                x[m][rows] = self._update(x, m, L)[rows]
 
     def mean_field(self, v, missing, n_iter, tol):
         """Top-layer mean-field posterior (fills missing blocks of ``v`` in place)."""
@@ -394,25 +371,20 @@ class _DBMModel:
         """
         s = self.s
         work = {} if work is None else work
-        for i in s.odd + s.even_hidden:
-            pre, other, sample = _buffers(work, i, x[i], 3)
-            _layer_input(x, self.neighbours[i], pre, other)
-            _kernels.sigmoid_sample(pre, self._bias(i, L), state, pre, sample)
-            work[i][2], x[i] = x[i], sample
-        for m in range(s.n_modalities):
-            rows = None if clamp is None else np.flatnonzero(~clamp[:, m])
-            if rows is not None and not rows.size:
-                continue
-            pre, mean, sample = _buffers(work, m, x[m], 3)
-            (src, weights), *rest = self.neighbours[m]
-            np.matmul(x[src], weights, out=pre)
-            for src, weights in rest:
-                pre += np.matmul(x[src], weights, out=mean)
-            s.units[m].sample(pre, self.c[m], L[:, m], state, mean, sample)
-            if rows is None:
-                work[m][2], x[m] = x[m], sample
-            else:
-                x[m][rows] = sample[rows]
+        spare = work.get("spare")
+        if spare is None or any(a.shape != b.shape or a.dtype != b.dtype
+                                for a, b in zip(spare, x)):
+            spare = work["spare"] = [np.empty_like(a) for a in x]
+        current = np.zeros(len(x), dtype=np.intp)
+        plan, _ = self._sweep_plan((True,) * s.n_modalities)
+        if clamp is None:
+            clamp = np.zeros((0, s.n_modalities), dtype=bool)
+        _kernels.gibbs_sweep(
+            tuple(x), tuple(spare), current,
+            tuple(np.ascontiguousarray(self._bias(i, L)) for i in range(len(x))),
+            tuple(self.W), *plan, L, state, clamp)
+        for i in np.flatnonzero(current):
+            x[i], spare[i] = spare[i], x[i]
 
     # -- energies and bounds -----------------------------------------------------------------
 

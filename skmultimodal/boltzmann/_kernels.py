@@ -580,6 +580,145 @@ def sigmoid_moved(pre, bias, out, old, frozen, moved, tol):
             moved[i] = True
 
 
+@njit(inline="always")
+def _layer_product(a, w, transposed, out):
+    """``out = a @ w.T`` if ``transposed`` else ``a @ w`` (BLAS). For a few rows times a
+    transposed matrix OpenBLAS is up to twice as fast with ``a`` in Fortran order, copy
+    included (``_dbm._matmul``)."""
+    if not transposed:
+        np.dot(a, w, out)
+    elif a.shape[0] <= 48:
+        np.dot(np.asfortranarray(a), w.T, out)
+    else:
+        np.dot(a, w.T, out)
+
+
+@njit(inline="always")
+def _layer_input(x, spare, current, weights, start, stop, source, edge, transposed, out):
+    """``out`` = the sum over ``q`` in ``start:stop`` of the state of layer ``source[q]``
+    (``x`` or ``spare`` by ``current``) times ``weights[edge[q]]`` (transposed if
+    ``transposed[q]``); zeros if the range is empty."""
+    if start == stop:
+        out[:] = 0
+    for q in range(start, stop):
+        a = x[source[q]] if current[source[q]] == 0 else spare[source[q]]
+        if q == start:
+            _layer_product(a, weights[edge[q]], transposed[q], out)
+        else:
+            term = np.empty_like(out)
+            _layer_product(a, weights[edge[q]], transposed[q], term)
+            out += term
+
+
+@_kernel(error_model="numpy", fastmath={"contract"})
+def gibbs_sweep(x, spare, current, biases, weights, order, ptr, source, edge, transposed,
+                codes, lengths, state, clamp):
+    """One sweep of block Gibbs sampling of a DBM (``_dbm._DBMModel.gibbs``), compiled.
+
+    The layers, their neighbours and the double buffers as in :func:`mean_field_sweeps`
+    (``order``: the odd hidden layers, then the even hidden layers and the visible layers,
+    so each block is drawn given the other); ``biases[l]`` is layer ``l``'s bias, ``(1,
+    k)`` or per row. Hidden layers and binary visible units are drawn as
+    :func:`sigmoid_sample`, Gaussian ones as :func:`gaussian_sample`, Replicated Softmax
+    ones as :func:`multinomial_sample` with the document lengths ``lengths[:, m]``. If
+    ``clamp`` has rows, visible layer ``m`` keeps its state in the rows where ``clamp[:,
+    m]`` (and is not drawn at all if that is every row).
+    """
+    n = lengths.shape[0]
+    clamped = clamp.shape[0] > 0
+    for p in range(order.shape[0]):
+        layer = order[p]
+        code = codes[p]
+        if code >= 0 and clamped and clamp[:, layer].all():
+            continue
+        old = x[layer] if current[layer] == 0 else spare[layer]
+        out = spare[layer] if current[layer] == 0 else x[layer]
+        pre = np.empty_like(out)
+        _layer_input(x, spare, current, weights, ptr[p], ptr[p + 1], source, edge,
+                     transposed, pre)
+        if code <= 0:
+            sigmoid_sample(pre, biases[layer], state, pre, out)
+        elif code == 1:
+            mean = np.empty_like(out)
+            _visible_mean(1, pre, biases[layer], lengths[:, 0], mean)
+            add_normal(mean, state, out)
+        else:
+            mean = np.empty_like(out)
+            multinomial_sample(pre, biases[layer], lengths[:, layer], state, mean, out)
+        if code >= 0 and clamped:
+            for i in range(n):
+                if clamp[i, layer]:
+                    out[i, :] = old[i, :]
+        current[layer] ^= 1
+
+
+@njit(inline="always")
+def _visible_mean(code, pre, bias, length, out):
+    """The conditional mean of visible units of type ``code`` (``UNIT_CODES``) given their
+    input ``pre`` (``out`` may be ``pre``)."""
+    if code == 0:
+        _sigmoid_rows(pre, pre.dtype.type(1.0), bias, out)
+    elif code == 1:
+        per_row = bias.shape[0] > 1
+        for i in range(out.shape[0]):
+            r = i if per_row else 0
+            for j in range(out.shape[1]):
+                out[i, j] = pre[i, j] + bias[r, j]
+    else:
+        softmax(pre, bias, length, out)
+
+
+@_kernel(error_model="numpy", fastmath={"contract"})
+def mean_field_sweeps(x, spare, current, fixed, weights, order, ptr, source, edge, transposed,
+                      codes, missing, lengths, n_iter, tol, frozen):
+    """The mean-field loop of a DBM (``_dbm._DBMModel.mean_field_layers``), compiled.
+
+    Layer ``l``'s state is ``x[l]`` if ``current[l] == 0`` else ``spare[l]`` (updated in
+    place: a new state is written into the other array). A sweep updates the layers in
+    ``order`` (the odd hidden layers, then the even hidden layers and the visible layers
+    missing in some rows): layer ``order[p]`` takes the input from
+    ``source[q]`` through ``weights[edge[q]]`` (transposed if ``transposed[q]``) for ``q``
+    in ``ptr[p]:ptr[p + 1]``, plus ``fixed[order[p]]`` (its bias and the constant input,
+    ``(1, k)`` or per row); the layers of a block do not neighbour each other (the graph is
+    bipartite). Hidden layers (``codes[p] < 0``) become the sigmoid of it;
+    visible layer ``m`` (``codes[p]`` its units' code) its mean in the rows where
+    ``missing[:, m]``. A row is ``frozen`` (keeps its state) after the first sweep in which
+    no value of it moves by more than ``tol``. Returns the number of sweeps made.
+    """
+    n = frozen.shape[0]
+    moved = np.zeros(n, dtype=np.bool_)
+    sweeps = 0
+    for _ in range(n_iter):
+        moved[:] = False
+        for p in range(order.shape[0]):
+            layer = order[p]
+            old = x[layer] if current[layer] == 0 else spare[layer]
+            out = spare[layer] if current[layer] == 0 else x[layer]
+            _layer_input(x, spare, current, weights, ptr[p], ptr[p + 1], source, edge,
+                         transposed, out)
+            if codes[p] < 0:
+                sigmoid_moved(out, fixed[layer], out, old, frozen, moved, tol)
+            else:
+                _visible_mean(codes[p], out, fixed[layer], lengths[:, layer], out)
+                for i in range(n):
+                    if frozen[i] or not missing[i, layer]:
+                        out[i, :] = old[i, :]
+                    else:
+                        for j in range(out.shape[1]):
+                            if abs(out[i, j] - old[i, j]) > tol:
+                                moved[i] = True
+                                break
+            current[layer] ^= 1
+        sweeps += 1
+        done = True
+        for i in range(n):
+            frozen[i] |= not moved[i]
+            done &= frozen[i]
+        if done:
+            break
+    return sweeps
+
+
 # -- the Replicated Softmax ---------------------------------------------------------------------
 
 

@@ -36,6 +36,7 @@ class BinaryUnits:
     """Bernoulli units; data in [0, 1] (values in between are read as probabilities)."""
 
     name = "binary"
+    code = 0  # in compiled loops (``_kernels``)
     has_length = False
 
     def check(self, low, high, modality):
@@ -77,6 +78,7 @@ class GaussianUnits:
     """Unit-variance Gaussian units for real-valued, standardised features."""
 
     name = "gaussian"
+    code = 1  # in compiled loops (``_kernels``)
     has_length = False
 
     def check(self, low, high, modality):
@@ -110,6 +112,7 @@ class ReplicatedSoftmaxUnits:
     """Replicated Softmax units for word-count vectors (Salakhutdinov & Hinton 2009)."""
 
     name = "replicated_softmax"
+    code = 2  # in compiled loops (``_kernels``)
     has_length = True
 
     def check(self, low, high, modality):

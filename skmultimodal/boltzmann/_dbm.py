@@ -24,7 +24,7 @@ from sklearn.utils.validation import check_is_fitted
 from .._utils import as_generator
 from . import _kernels
 from ._ais import ais_log_partition, base_rate_bias
-from ._mrbm import _BaseMultimodalRBM, _dense_rows, _on_block, _RBMModel, _unit_groups
+from ._mrbm import _BaseMultimodalRBM, _dense_rows, _RBMModel, _unit_groups
 from ._units import VISIBLE_UNITS
 
 _BINARY = VISIBLE_UNITS["binary"]
@@ -487,15 +487,6 @@ def _initial_weights(rng, n_upper, n_lower, dtype):
     return weights.astype(dtype, copy=False)
 
 
-def _sample_visible(model, pre, L, state, mean, out):
-    """``out`` ~ p(v | h) of an RBM of the stack given the visible input ``pre``."""
-    c = model.c[None, :]
-    for cols, units, m in model.groups:
-        _on_block(cols,
-                  lambda p, bi, o, smp: units.sample(p, bi, L[:, m], state, o, smp),
-                  pre, c, mean, out)
-
-
 def _train_rbm(model, batches, n_rows, up, down, est, rng, state, name, schedule):
     """PCD training of one RBM of the stack, with the DBM's doubled inputs.
 
@@ -517,7 +508,8 @@ def _train_rbm(model, batches, n_rows, up, down, est, rng, state, name, schedule
     without the cap).
 
     ``batches(rows)`` returns the dense visible rows and their missing mask; ``schedule`` is
-    ``(epochs, learning_rate, name of the learning rate's parameter)``. The chains' and the
+    ``(epochs, learning_rate, name of the learning rate's parameter)``. Each batch is one
+    call of the compiled step :func:`_kernels.rbm_pcd_step`; the chains' and the
     statistics' buffers are allocated once.
     """
     dtype = model.dtype
@@ -526,14 +518,15 @@ def _train_rbm(model, batches, n_rows, up, down, est, rng, state, name, schedule
     # np.zeros, not zeros_like: calloc'd pages are zeroed on first touch, not in a pass
     vel = [np.zeros((K, F), dtype), np.zeros((1, K), dtype),
            np.zeros((1, F), dtype), np.zeros(model.length_bias.shape, dtype)]
-    pre_v, mean_v, v_neg = (np.empty((nc, F), dtype) for _ in range(3))
-    h_neg = np.empty((nc, K), dtype)
-    g_pos, g_neg = np.empty((K, F), dtype), np.empty((K, F), dtype)
+    buffers = (np.empty((est.batch_size, K), dtype), *(np.empty((nc, F), dtype) for _ in range(3)),
+               np.empty((nc, K), dtype), np.empty((K, F), dtype), np.empty((K, F), dtype))
     h_chains = None
     epochs, rate, rate_name = schedule
     lr, mom, wd = rate, est.momentum, est.weight_decay
     if any(units.name == "gaussian" for units in model.units):
         lr = min(lr, 2.0 * (1.0 + mom) / K)
+    groups = np.array([[cols.start, cols.stop, units.code, m]
+                       for cols, units, m in model.groups], dtype=np.intp)
     for epoch in range(epochs):
         order = rng.permutation(n_rows)
         for batch in gen_batches(n_rows, est.batch_size):
@@ -541,28 +534,13 @@ def _train_rbm(model, batches, n_rows, up, down, est, rng, state, name, schedule
             if missing is not None and missing.any():
                 model.mean_field(v, missing, est.n_mean_field, est.mean_field_tol)
             L = model.lengths(v, missing)
-            h_pos = _rbm_up(model, v, L, up)
             if h_chains is None:
                 pick = rng.choice(v.shape[0], size=nc)
                 L_chains, h_chains = L[pick].copy(), np.empty((nc, K), dtype)
-                _kernels.bernoulli(h_pos[pick], state, h_chains)
-            for _ in range(est.k):
-                np.matmul(h_chains, model.W, out=pre_v)
-                if down != 1.0:
-                    pre_v *= down
-                _sample_visible(model, pre_v, L_chains, state, mean_v, v_neg)
-                np.matmul(v_neg, model.W.T, out=h_neg)
-                _kernels.sigmoid_sample(h_neg, model.hidden_bias(L_chains), state, h_neg,
-                                        h_chains, up)
-            scales = 1.0 / v.shape[0], 1.0 / nc
-            _kernels.momentum_step(model.W, vel[0], np.matmul(h_pos.T, v, out=g_pos),
-                                   np.matmul(h_neg.T, v_neg, out=g_neg), *scales, mom, lr, wd)
-            _kernels.momentum_step_sums(model.b[None, :], vel[1], h_pos, h_neg, *scales, mom,
-                                        lr)
-            _kernels.momentum_step_sums(model.c[None, :], vel[2], v, v_neg, *scales, mom, lr)
-            if model.uses_length:
-                _kernels.momentum_step(model.length_bias, vel[3], L.T @ h_pos,
-                                       L_chains.T @ h_neg, *scales, mom, lr, 0.0)
+                _kernels.bernoulli(_rbm_up(model, v, L, up)[pick], state, h_chains)
+            _kernels.rbm_pcd_step(model.W, model.b, model.c, model.length_bias,
+                                  model.uses_length, tuple(vel), v, L, h_chains, L_chains,
+                                  groups, up, down, est.k, state, mom, lr, wd, buffers)
         if not model.is_finite():
             raise FloatingPointError(
                 f"{type(est).__name__} diverged during pretraining (the RBM {name}, epoch "

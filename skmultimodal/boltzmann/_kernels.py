@@ -636,15 +636,11 @@ def gibbs_sweep(x, spare, current, biases, weights, order, ptr, source, edge, tr
         pre = np.empty_like(out)
         _layer_input(x, spare, current, weights, ptr[p], ptr[p + 1], source, edge,
                      transposed, pre)
-        if code <= 0:
+        if code < 0:
             sigmoid_sample(pre, biases[layer], state, pre, out)
-        elif code == 1:
-            mean = np.empty_like(out)
-            _visible_mean(1, pre, biases[layer], lengths[:, 0], mean)
-            add_normal(mean, state, out)
         else:
-            mean = np.empty_like(out)
-            multinomial_sample(pre, biases[layer], lengths[:, layer], state, mean, out)
+            _visible_sample(code, pre, biases[layer], lengths[:, layer], state,
+                            np.empty_like(out), out)
         if code >= 0 and clamped:
             for i in range(n):
                 if clamp[i, layer]:
@@ -654,8 +650,8 @@ def gibbs_sweep(x, spare, current, biases, weights, order, ptr, source, edge, tr
 
 @njit(inline="always")
 def _visible_mean(code, pre, bias, length, out):
-    """The conditional mean of visible units of type ``code`` (``UNIT_CODES``) given their
-    input ``pre`` (``out`` may be ``pre``)."""
+    """The conditional mean of visible units of type ``code`` (the ``code`` of the classes
+    of ``_units``) given their input ``pre`` (``out`` may be ``pre``)."""
     if code == 0:
         _sigmoid_rows(pre, pre.dtype.type(1.0), bias, out)
     elif code == 1:
@@ -666,6 +662,19 @@ def _visible_mean(code, pre, bias, length, out):
                 out[i, j] = pre[i, j] + bias[r, j]
     else:
         softmax(pre, bias, length, out)
+
+
+@njit(inline="always")
+def _visible_sample(code, pre, bias, length, state, mean, sample):
+    """``sample ~ p(v | input pre)`` for visible units of type ``code``, with ``mean`` their
+    conditional mean (as the ``sample`` method of the classes of ``_units``)."""
+    if code == 0:
+        sigmoid_sample(pre, bias, state, mean, sample)
+    elif code == 1:
+        _visible_mean(1, pre, bias, length, mean)
+        add_normal(mean, state, sample)
+    else:
+        multinomial_sample(pre, bias, length, state, mean, sample)
 
 
 @_kernel(error_model="numpy", fastmath={"contract"})
@@ -793,3 +802,66 @@ def multinomial_sample(pre, bias, length, state, mean, sample):
         for j in range(k):
             mean[i, j] = row[j] * scale
     state[0], state[1] = s0, s1
+
+
+@njit(inline="always")
+def _hidden_bias(b, A, L, uses_length):
+    """The hidden bias of an RBM per row, ``b + L @ A`` (``(1, k)`` if no lengths)."""
+    if not uses_length:
+        return b.reshape(1, b.shape[0])
+    out = np.empty((L.shape[0], b.shape[0]), dtype=b.dtype)
+    length_bias(b.reshape(1, b.shape[0]), L, A, out)
+    return out
+
+
+@_kernel(error_model="numpy", fastmath={"contract"})
+def rbm_pcd_step(W, b, c, A, uses_length, velocity, v, L, h_chains, L_chains, groups, up,
+                 down, k, state, momentum, learning_rate, weight_decay, buffers):
+    """One batch of PCD-k for an RBM of a DBM's stack (``_dbm._train_rbm``), compiled.
+
+    ``W`` ``(K, F)``, ``b``, ``c`` and the length weights ``A`` ``(M, K)`` (used if
+    ``uses_length``: the hidden bias is then ``b + L @ A``) are updated in place by momentum
+    SGD (``velocity``: a tuple of four 2-D arrays shaped as ``W``, ``(1, K)``, ``(1, F)``,
+    ``A``). The data's hidden probabilities are ``sigmoid(up * W v + b(L))``; each of the
+    ``k`` steps draws the visible chains given ``down * W^T h`` group by group (``groups``:
+    rows ``(start, stop, unit code, modality)`` of the visible columns, the modality's
+    document lengths in ``L_chains``), then the chains' hidden units ``h_chains`` given
+    ``up * W v``. ``buffers``: ``h_pos`` (at least the batch's rows), ``pre_v``,
+    ``mean_v``, ``v_neg`` (the chains' shape over ``F``), ``h_neg``, ``g_pos``, ``g_neg``
+    (shaped as ``W``). The draws are those of the uncompiled step, in order.
+    """
+    h_pos_all, pre_v, mean_v, v_neg, h_neg, g_pos, g_neg = buffers
+    n = v.shape[0]
+    nc = h_chains.shape[0]
+    h_pos = h_pos_all[:n]
+    _layer_product(v, W, True, h_pos)
+    sigmoid(h_pos, _hidden_bias(b, A, L, uses_length), h_pos, up)
+    bias_neg = _hidden_bias(b, A, L_chains, uses_length)
+    c_row = c.reshape(1, c.shape[0])
+    for _ in range(k):
+        np.dot(h_chains, W, pre_v)
+        if down != 1.0:
+            pre_v *= pre_v.dtype.type(down)
+        if groups.shape[0] == 1:
+            _visible_sample(groups[0, 2], pre_v, c_row, L_chains[:, groups[0, 3]], state,
+                            mean_v, v_neg)
+        else:
+            for g in range(groups.shape[0]):
+                lo, hi = groups[g, 0], groups[g, 1]
+                _visible_sample(groups[g, 2], pre_v[:, lo:hi], c_row[:, lo:hi],
+                                L_chains[:, groups[g, 3]], state, mean_v[:, lo:hi],
+                                v_neg[:, lo:hi])
+        _layer_product(v_neg, W, True, h_neg)
+        sigmoid_sample(h_neg, bias_neg, state, h_neg, h_chains, up)
+    np.dot(h_pos.T, v, g_pos)
+    np.dot(h_neg.T, v_neg, g_neg)
+    scale_pos, scale_neg = 1.0 / n, 1.0 / nc
+    momentum_step(W, velocity[0], g_pos, g_neg, scale_pos, scale_neg, momentum,
+                  learning_rate, weight_decay)
+    momentum_step_sums(b.reshape(1, b.shape[0]), velocity[1], h_pos, h_neg, scale_pos,
+                       scale_neg, momentum, learning_rate)
+    momentum_step_sums(c_row, velocity[2], v, v_neg, scale_pos, scale_neg, momentum,
+                       learning_rate)
+    if uses_length:
+        momentum_step(A, velocity[3], np.dot(L.T, h_pos), np.dot(L_chains.T, h_neg),
+                      scale_pos, scale_neg, momentum, learning_rate, 0.0)

@@ -100,6 +100,9 @@ class _Structure:
         self.length_layer = [self.edges[self.up[m][0]][1] for m in range(M)]
         # bottom-up order of the hidden layers (pathways, then the top)
         self.order = self.hidden
+        # for the compiled parameter step: the edges, the layers in the order of the biases
+        self.edge_array = np.array(self.edges, dtype=np.intp).reshape(-1, 2)
+        self.update_layers = np.array(self.hidden + list(range(M)), dtype=np.intp)
 
 
 class _DBMModel:
@@ -127,6 +130,10 @@ class _DBMModel:
                            + [(s.edges[e][1], W[e]) for e in s.up[i]]
                            for i in range(len(s.widths))]
         self._sweep_plans = {}
+        # the Replicated Softmax modalities and the layers their lengths scale, as arrays
+        counts = [m for m in range(s.n_modalities) if self.uses_length[m]]
+        self.length_updates = (np.array(counts, dtype=np.intp),
+                               np.array([s.length_layer[m] for m in counts], dtype=np.intp))
 
     def copy(self):
         return _DBMModel(self.s, [w.copy() for w in self.W],
@@ -1083,7 +1090,8 @@ class MultimodalDBM(_PathwaysMixin, _BaseMultimodalRBM):
         ``k`` Gibbs sweeps of the persistent chains. The weight statistics go into arrays
         reused from batch to batch (``workspace``): fresh weight-sized arrays every batch
         cost page faults (at the sizes of seed 000, float64: about 90 ms a batch instead of
-        65 ms). The biases' statistics, column sums, are summed by their update kernel.
+        65 ms). The statistics and the updates are one compiled call
+        (:func:`_kernels.dbm_update`).
         """
         x_pos, L_pos = model.mean_field_layers(v, missing, self.n_mean_field,
                                                self.mean_field_tol)
@@ -1096,24 +1104,11 @@ class MultimodalDBM(_PathwaysMixin, _BaseMultimodalRBM):
         x_neg, L_neg = chains["x"], chains["L"]
         for _ in range(self.k):
             model.gibbs(x_neg, L_neg, state, work=workspace["gibbs"])
-        s = model.s
-        params, n_edges = model.params(), len(model.W)
-        scales = 1.0 / v.shape[0], 1.0 / self.n_chains
-        for e, (lo, up) in enumerate(s.edges):
-            g_pos = np.matmul(x_pos[up].T, x_pos[lo], out=workspace["pos"][e])
-            g_neg = np.matmul(x_neg[up].T, x_neg[lo], out=workspace["neg"][e])
-            _kernels.momentum_step(params[e], velocity[e], g_pos, g_neg, *scales,
-                                   self.momentum, lr, self.weight_decay)
-        layers = s.hidden + list(range(s.n_modalities))
-        for k, i in enumerate(layers, start=n_edges):
-            _kernels.momentum_step_sums(params[k], velocity[k], x_pos[i], x_neg[i], *scales,
-                                        self.momentum, lr)
-        counts = [m for m in range(s.n_modalities) if model.uses_length[m]]
-        for k, m in enumerate(counts, start=n_edges + len(layers)):
-            i = s.length_layer[m]
-            _kernels.momentum_step(params[k], velocity[k], (L_pos[:, m] @ x_pos[i])[None, :],
-                                   (L_neg[:, m] @ x_neg[i])[None, :], *scales, self.momentum,
-                                   lr, 0.0)
+        _kernels.dbm_update(
+            tuple(model.params()), tuple(velocity), tuple(workspace["pos"]),
+            tuple(workspace["neg"]), tuple(x_pos), tuple(x_neg), L_pos, L_neg,
+            model.s.edge_array, model.s.update_layers, *model.length_updates, self.momentum,
+            lr, self.weight_decay)
 
     def _step_advice(self, model):
         """No bound to quote: MultimodalRBM's stable step for Gaussian units (from the

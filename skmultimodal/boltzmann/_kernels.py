@@ -865,3 +865,51 @@ def rbm_pcd_step(W, b, c, A, uses_length, velocity, v, L, h_chains, L_chains, gr
     if uses_length:
         momentum_step(A, velocity[3], np.dot(L.T, h_pos), np.dot(L_chains.T, h_neg),
                       scale_pos, scale_neg, momentum, learning_rate, 0.0)
+
+
+@njit(inline="always")
+def _length_statistic(L, m, x, out):
+    """``out[0] = L[:, m] @ x``: a layer's states weighted by a modality's lengths."""
+    out[:] = 0
+    for r in range(x.shape[0]):
+        length = L[r, m]
+        if length != 0:
+            for j in range(x.shape[1]):
+                out[0, j] += length * x[r, j]
+
+
+@_kernel(error_model="numpy", fastmath={"contract"})
+def dbm_update(params, velocity, g_pos, g_neg, x_pos, x_neg, L_pos, L_neg, edges, layers,
+               length_modality, length_layer, momentum, learning_rate, weight_decay):
+    """The parameter step of a DBM's joint training (``_dbm.MultimodalDBM._batch_update``),
+    compiled: momentum SGD on ``<.>_data - <.>_model`` from the layers' states of the batch
+    ``x_pos`` (mean-field) and of the chains ``x_neg``.
+
+    ``params`` and ``velocity`` are tuples of 2-D blocks in the order of
+    ``_DBMModel.params``: the weights of ``edges`` (rows ``(lower, upper)``; statistics
+    ``x[upper]^T x[lower]`` into the buffers ``g_pos[e]``, ``g_neg[e]``), the biases of
+    ``layers`` (hidden layers, then visible; statistics their column sums), the length
+    weights of ``length_modality`` (statistics ``L[:, m] @ x[length_layer]``, no weight
+    decay).
+    """
+    n_edges, n_layers = edges.shape[0], layers.shape[0]
+    scale_pos, scale_neg = 1.0 / x_pos[0].shape[0], 1.0 / x_neg[0].shape[0]
+    for e in range(n_edges):
+        lo, up = edges[e, 0], edges[e, 1]
+        np.dot(x_pos[up].T, x_pos[lo], g_pos[e])
+        np.dot(x_neg[up].T, x_neg[lo], g_neg[e])
+        momentum_step(params[e], velocity[e], g_pos[e], g_neg[e], scale_pos, scale_neg,
+                      momentum, learning_rate, weight_decay)
+    for k in range(n_layers):
+        i = layers[k]
+        momentum_step_sums(params[n_edges + k], velocity[n_edges + k], x_pos[i], x_neg[i],
+                           scale_pos, scale_neg, momentum, learning_rate)
+    for k in range(length_modality.shape[0]):
+        p = n_edges + n_layers + k
+        m, i = length_modality[k], length_layer[k]
+        pos = np.empty_like(params[p])
+        neg = np.empty_like(params[p])
+        _length_statistic(L_pos, m, x_pos[i], pos)
+        _length_statistic(L_neg, m, x_neg[i], neg)
+        momentum_step(params[p], velocity[p], pos, neg, scale_pos, scale_neg, momentum,
+                      learning_rate, 0.0)

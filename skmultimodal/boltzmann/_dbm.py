@@ -494,7 +494,8 @@ def _initial_weights(rng, n_upper, n_lower, dtype):
     return weights.astype(dtype, copy=False)
 
 
-def _train_rbm(model, batches, n_rows, up, down, est, rng, state, name, schedule):
+def _train_rbm(model, batches, n_rows, up, down, est, rng, state, name, schedule,
+               source=None):
     """PCD training of one RBM of the stack, with the DBM's doubled inputs.
 
     In the DBM a layer between two others gets input from both; in its RBM of the stack it
@@ -516,8 +517,10 @@ def _train_rbm(model, batches, n_rows, up, down, est, rng, state, name, schedule
 
     ``batches(rows)`` returns the dense visible rows and their missing mask; ``schedule`` is
     ``(epochs, learning_rate, name of the learning rate's parameter)``. Each batch is one
-    call of the compiled step :func:`_kernels.rbm_pcd_step`; the chains' and the
-    statistics' buffers are allocated once.
+    call of the compiled step :func:`_kernels.rbm_pcd_step`, or each epoch one call of
+    :func:`_kernels.rbm_pcd_epoch` if the rows are complete and dense: ``source = (data,
+    rows, cols)`` with ``batches(r)`` the same as ``data[rows[r], cols]`` (``cols`` a
+    slice). The chains' and the statistics' buffers are allocated once.
     """
     dtype = model.dtype
     K, F = model.W.shape
@@ -527,6 +530,9 @@ def _train_rbm(model, batches, n_rows, up, down, est, rng, state, name, schedule
            np.zeros((1, F), dtype), np.zeros(model.length_bias.shape, dtype)]
     buffers = (np.empty((est.batch_size, K), dtype), *(np.empty((nc, F), dtype) for _ in range(3)),
                np.empty((nc, K), dtype), np.empty((K, F), dtype), np.empty((K, F), dtype))
+    if source is not None:
+        v_buffer = np.empty((est.batch_size, F), dtype)
+        L_buffer = np.empty((est.batch_size, len(model.units)), dtype)
     h_chains = None
     epochs, rate, rate_name = schedule
     lr, mom, wd = rate, est.momentum, est.weight_decay
@@ -534,20 +540,25 @@ def _train_rbm(model, batches, n_rows, up, down, est, rng, state, name, schedule
         lr = min(lr, 2.0 * (1.0 + mom) / K)
     groups = np.array([[cols.start, cols.stop, units.code, m]
                        for cols, units, m in model.groups], dtype=np.intp)
+    args = (model.W, model.b, model.c, model.length_bias, model.uses_length, tuple(vel))
+    settings = (groups, up, down, est.k, state, mom, lr, wd, buffers)
     for epoch in range(epochs):
         order = rng.permutation(n_rows)
-        for batch in gen_batches(n_rows, est.batch_size):
-            v, missing = batches(order[batch])
-            if missing is not None and missing.any():
-                model.mean_field(v, missing, est.n_mean_field, est.mean_field_tol)
+        if h_chains is None:  # the chains start at a draw given random rows of a batch
+            v, missing = _complete_batch(model, batches, order[:est.batch_size], est)
             L = model.lengths(v, missing)
-            if h_chains is None:
-                pick = rng.choice(v.shape[0], size=nc)
-                L_chains, h_chains = L[pick].copy(), np.empty((nc, K), dtype)
-                _kernels.bernoulli(_rbm_up(model, v, L, up)[pick], state, h_chains)
-            _kernels.rbm_pcd_step(model.W, model.b, model.c, model.length_bias,
-                                  model.uses_length, tuple(vel), v, L, h_chains, L_chains,
-                                  groups, up, down, est.k, state, mom, lr, wd, buffers)
+            pick = rng.choice(v.shape[0], size=nc)
+            L_chains, h_chains = L[pick].copy(), np.empty((nc, K), dtype)
+            _kernels.bernoulli(_rbm_up(model, v, L, up)[pick], state, h_chains)
+        if source is None:
+            for batch in gen_batches(n_rows, est.batch_size):
+                v, missing = _complete_batch(model, batches, order[batch], est)
+                _kernels.rbm_pcd_step(*args, v, model.lengths(v, missing), h_chains,
+                                      L_chains, *settings)
+        else:
+            data, rows, cols = source
+            _kernels.rbm_pcd_epoch(data, rows, cols.start, order, est.batch_size, *args,
+                                   h_chains, L_chains, *settings, v_buffer, L_buffer)
         if not model.is_finite():
             raise FloatingPointError(
                 f"{type(est).__name__} diverged during pretraining (the RBM {name}, epoch "
@@ -555,6 +566,14 @@ def _train_rbm(model, batches, n_rows, up, down, est, rng, state, name, schedule
                 f"{rate_name}={rate}. Lower {rate_name}; Gaussian units also need "
                 "standardised features."
             )
+
+
+def _complete_batch(model, batches, rows, est):
+    """``batches(rows)``, the missing blocks filled in by the RBM's mean-field."""
+    v, missing = batches(rows)
+    if missing is not None and missing.any():
+        model.mean_field(v, missing, est.n_mean_field, est.mean_field_tol)
+    return v, missing
 
 
 def _rbm_up(model, v, L, up):
@@ -602,20 +621,25 @@ def _pretrain(est, X, missing, structure, pathways, rng, state, schedule=None, d
                 [slice(0, F)], [units if is_first else _BINARY], np.zeros(1, dtype),
             )
             if is_first:
-                def batches(r, cols=cols, rows=rows):
-                    if isinstance(X, np.ndarray) and isinstance(cols, slice):
+                dense = isinstance(X, np.ndarray) and isinstance(cols, slice)
+
+                def batches(r, cols=cols, rows=rows, dense=dense):
+                    if dense:
                         return X[rows[r], cols], None  # the modality's columns only
                     return np.ascontiguousarray(_dense_rows(X, rows[r], dtype)[:, cols]), None
                 sample = batches(np.arange(min(rows.size, 10000)))[0]
+                source = (X, rows, cols) if dense and X.dtype == dtype else None
             else:
                 def batches(r, block=block):
                     return block[r], None
                 sample = block
+                source = (block, np.arange(rows.size), slice(0, F))
             rbm.c[:] = rbm.units[0].init_bias(sample.mean(axis=0, dtype=np.float64))
             if rbm.uses_length:
                 rbm.mean_length[0] = sample.sum(axis=1, dtype=np.float64).mean()
             name = f"{s.names[lower]}-{s.names[upper]}"
-            _train_rbm(rbm, batches, rows.size, up, down, est, rng, state, name, schedule)
+            _train_rbm(rbm, batches, rows.size, up, down, est, rng, state, name, schedule,
+                       source)
             if on_trained is not None:
                 on_trained(name, rbm, batches, rows.size)
             stack[edge] = (rbm, up, down)
@@ -661,7 +685,8 @@ def _pretrain(est, X, missing, structure, pathways, rng, state, schedule=None, d
     def joint_batches(r):
         return joint[r], jmissing[r]  # a copy: mean-field fills missing blocks in place
 
-    _train_rbm(rbm, joint_batches, n, 1.0, down, est, rng, state, "joint", schedule)
+    source = None if jmissing.any() else (joint, np.arange(n), slice(0, Fj))
+    _train_rbm(rbm, joint_batches, n, 1.0, down, est, rng, state, "joint", schedule, source)
     if on_trained is not None:
         on_trained("joint", rbm, joint_batches, n)
     for m, t in enumerate(s.pathway_tops):

@@ -913,3 +913,33 @@ def dbm_update(params, velocity, g_pos, g_neg, x_pos, x_neg, L_pos, L_neg, edges
         _length_statistic(L_neg, m, x_neg[i], neg)
         momentum_step(params[p], velocity[p], pos, neg, scale_pos, scale_neg, momentum,
                       learning_rate, 0.0)
+
+
+@_kernel(error_model="numpy", fastmath={"contract"})
+def rbm_pcd_epoch(data, rows, col_start, order, batch_size, W, b, c, A, uses_length,
+                  velocity, h_chains, L_chains, groups, up, down, k, state, momentum,
+                  learning_rate, weight_decay, buffers, v_buffer, L_buffer):
+    """An epoch of :func:`rbm_pcd_step` over complete dense data: batch after batch of
+    ``batch_size`` rows in ``order``, row ``i`` being ``data[rows[i], col_start:]``'s first
+    ``W.shape[1]`` columns, gathered into ``v_buffer``; the document lengths (the row sums
+    of the Replicated Softmax groups) into ``L_buffer`` (``(batch_size, M)``)."""
+    F = W.shape[1]
+    n = order.shape[0]
+    for start in range(0, n, batch_size):
+        stop = min(start + batch_size, n)
+        v = v_buffer[: stop - start]
+        L = L_buffer[: stop - start]
+        for i in range(stop - start):
+            r = rows[order[start + i]]
+            for j in range(F):
+                v[i, j] = data[r, col_start + j]
+        L[:] = 0
+        for g in range(groups.shape[0]):
+            if groups[g, 2] == 2:
+                for i in range(stop - start):
+                    total = 0.0
+                    for j in range(groups[g, 0], groups[g, 1]):
+                        total += v[i, j]
+                    L[i, groups[g, 3]] = total
+        rbm_pcd_step(W, b, c, A, uses_length, velocity, v, L, h_chains, L_chains, groups, up,
+                     down, k, state, momentum, learning_rate, weight_decay, buffers)

@@ -103,6 +103,29 @@ class _Structure:
         # for the compiled parameter step: the edges, the layers in the order of the biases
         self.edge_array = np.array(self.edges, dtype=np.intp).reshape(-1, 2)
         self.update_layers = np.array(self.hidden + list(range(M)), dtype=np.intp)
+        self.graph = self._graph_arrays()
+
+    def _graph_arrays(self):
+        """The graph as the arrays of :func:`_kernels.mean_field_layers`: the hidden layers
+        bottom-up with their edges from below (``ptr``, ``edge``), each edge's lower and
+        upper layer, per layer whether a layer lies above it, per edge into the top layer
+        the modality of its pathway (-1 for other edges), each modality's pathway top, per
+        layer the layer below it and its edge to the layer above (-1 if none), the
+        Replicated Softmax modalities and the layers whose bias their lengths scale."""
+        M = self.n_modalities
+        ptr = np.cumsum([0] + [len(self.down[i]) for i in self.order])
+        counts = [m for m in range(M) if self.units[m].has_length]
+        arrays = (
+            self.order, ptr, [e for i in self.order for e in self.down[i]],
+            [lo for lo, _ in self.edges], [up for _, up in self.edges],
+            [bool(self.up[i]) for i in range(len(self.widths))],
+            [self.pathway_tops.index(lo) if up == self.top else -1 for lo, up in self.edges],
+            self.pathway_tops,
+            [self.edges[d[0]][0] if d else -1 for d in self.down],
+            [u[-1] if u else -1 for u in self.up],
+            counts, [self.length_layer[m] for m in counts],
+        )
+        return tuple(np.array(a, dtype=np.intp) for a in arrays)
 
 
 class _DBMModel:
@@ -130,6 +153,10 @@ class _DBMModel:
                            + [(s.edges[e][1], W[e]) for e in s.up[i]]
                            for i in range(len(s.widths))]
         self._sweep_plans = {}
+        # every layer's bias (visible, then hidden) and the modalities' unit codes, for the
+        # compiled loops (views: the parameters are updated in place)
+        self.biases = tuple(c) + tuple(b[i] for i in s.hidden)
+        self.unit_codes = np.array([u.code for u in s.units], dtype=np.intp)
         # the Replicated Softmax modalities and the layers their lengths scale, as arrays
         counts = [m for m in range(s.n_modalities) if self.uses_length[m]]
         self.length_updates = (np.array(counts, dtype=np.intp),
@@ -205,117 +232,58 @@ class _DBMModel:
 
     # -- mean-field inference ----------------------------------------------------------------
 
-    def upward(self, x, L, missing=None, visible_input=None, biases=None):
-        """Initialise the hidden layers (and missing visible blocks) for mean-field.
-
-        Bottom-up through the present pathways, doubling the input of layers that also
-        receive input from above (the recognition pass of the pretrained stack); the top
-        layer takes the present pathways' input scaled by ``n_modalities / n_present``, to
-        stand in for the missing ones (as :class:`MultimodalRBM` does, seed 001). Then
-        top-down through each missing pathway, every hidden layer's input from above
-        doubled in place of the missing input from below, down to the expectation of the
-        missing visible block. Starting the missing text at zero words instead let the
-        mean-field loop settle, for most images, in one image-independent fixed point
-        (measured: precision@5 of tags generated from images 0.18 instead of 0.23 on
-        ``benchmarks/dbm_retrieval.py``'s data). ``visible_input``, a dict, receives the
-        product of each visible layer with its weights (by edge), for reuse; ``biases``
-        (by layer) are the hidden layers' ``_bias(i, L)`` if already computed.
-        """
-        s = self.s
-        M = s.n_modalities
-        present = None if missing is None else ~missing
-        for i in s.order:
-            terms = []
-            for e in s.down[i]:
-                lower = s.edges[e][0]
-                term = _matmul(x[lower], self.W[e].T)
-                if visible_input is not None and lower < M:
-                    visible_input[e] = term
-                terms.append(term)
-            if i == s.top and present is not None:
-                pre = sum(term * present[:, [s.pathway_tops.index(s.edges[e][0])]]
-                          for e, term in zip(s.down[i], terms))
-                pre *= (M / np.maximum(present.sum(axis=1), 1))[:, None].astype(pre.dtype)
-                x[i] = self._update(x, i, L, pre=pre)
-                continue
-            bias = self._bias(i, L) if biases is None else biases[i]
-            pre = terms[0] if len(terms) == 1 else sum(terms[1:], terms[0])
-            out = np.empty_like(pre)  # ``terms`` are kept in ``visible_input``
-            # a pathway layer (one layer below it) takes its input doubled
-            _kernels.sigmoid(pre, bias, out, 2.0 if s.up[i] else 1.0)
-            x[i] = out
-        if missing is None:
-            return
-        for m in range(M):
-            rows = np.flatnonzero(missing[:, m])
-            if not rows.size:
-                continue
-            Lr = L[rows]
-            i = s.pathway_tops[m]
-            while True:
-                e = s.up[i][-1]
-                pre = x[s.edges[e][1]][rows] @ self.W[e]
-                if i >= M:  # a hidden layer: its input from below is missing too
-                    pre *= 2
-                    _BINARY.mean(pre, self._bias(i, Lr), None, pre)
-                    x[i][rows] = pre
-                    i = s.edges[s.down[i][0]][0]
-                else:
-                    s.units[m].mean(pre, self.c[m], Lr[:, m], pre)
-                    x[m][rows] = pre
-                    break
-
     def mean_field_layers(self, v, missing, n_iter, tol):
         """Mean-field posterior of every layer given the present modalities.
 
-        The layers start at :meth:`upward` (bottom-up through the present pathways, top-down
-        through the missing ones), then the odd and the even layers (with the missing
-        modalities) are updated in turn, each a fixed-point equation ``mu_l = sigmoid(sum of
-        neighbours' inputs + b_l)`` (seed 000: "iterating a set of the mean-field fixed-point
-        equations"). A row stops at the first sweep in which none of its probabilities (nor
-        its missing values) moves by more than ``tol``, or after ``n_iter`` sweeps, so each
-        row's result is independent of the other rows of the batch. The input from visible
-        layers present in every row is computed once. Missing blocks of ``v`` are filled in
-        place with their expectations.
+        The layers start at a recognition pass: bottom-up through the present pathways,
+        doubling the input of layers that also receive input from above (the recognition
+        pass of the pretrained stack); the top layer takes the present pathways' input
+        scaled by ``n_modalities / n_present``, to stand in for the missing ones (as
+        :class:`MultimodalRBM` does, seed 001). Then top-down through each missing pathway,
+        every hidden layer's input from above doubled in place of the missing input from
+        below, down to the expectation of the missing visible block. Starting the missing
+        text at zero words instead let the mean-field loop settle, for most images, in one
+        image-independent fixed point (measured: precision@5 of tags generated from images
+        0.18 instead of 0.23 on ``benchmarks/dbm_retrieval.py``'s data).
+
+        Then the odd and the even layers (with the missing modalities) are updated in
+        turn, each a fixed-point equation ``mu_l = sigmoid(sum of neighbours' inputs +
+        b_l)`` (seed 000: "iterating a set of the mean-field fixed-point equations"). A row
+        stops at the first sweep in which none of its probabilities (nor its missing
+        values) moves by more than ``tol``, or after ``n_iter`` sweeps, so each row's
+        result is independent of the other rows of the batch. The input from visible
+        layers present in every row is computed once. All of it is one compiled call
+        (:func:`_kernels.mean_field_layers`). Missing blocks of ``v`` are filled in place
+        with their expectations.
 
         Returns the list ``x`` of all layers' states (visible blocks, hidden means) and the
         lengths ``L``.
         """
         n = v.shape[0]
         s = self.s
-        L = self.lengths(v, missing)
-        x = self.split(v) + [None] * (len(s.widths) - s.n_modalities)
-        some = missing.any(axis=0)
-        absent = [np.flatnonzero(missing[:, m]) if some[m] else np.empty(0, dtype=np.intp)
-                  for m in range(s.n_modalities)]
-        for m, rows in enumerate(absent):
-            if rows.size:
-                x[m][rows] = 0
-        biases = {i: self._bias(i, L) for i in s.hidden}
-        visible_input = {}
-        self.upward(x, L, missing if missing.any() else None, visible_input, biases)
-        if n:
-            # per hidden layer the constant part of its input: the bias, and the input from
-            # visible layers present in every row (computed once)
-            plan, fixed_edges = self._sweep_plan(tuple(bool(r.size) for r in absent))
-            fixed = [self.c[m] for m in range(s.n_modalities)]
-            for i in s.hidden:
-                fixed.append(sum((visible_input[e] for e in fixed_edges[i]), biases[i]))
-            spare = [np.empty_like(x[i]) if i >= s.n_modalities or absent[i].size else x[i]
-                     for i in range(len(x))]
-            current = np.zeros(len(x), dtype=np.intp)
-            _kernels.mean_field_sweeps(
-                tuple(x), tuple(spare), current, tuple(np.ascontiguousarray(f) for f in fixed),
-                tuple(self.W), *plan, missing, L, n_iter, tol, np.zeros(n, dtype=bool))
-            x = [b if k else a for a, b, k in zip(x, spare, current)]
-            self._fill_missing(x, L, absent)
-        for m, rows in enumerate(absent):
-            if rows.size:
+        M = s.n_modalities
+        x = self.split(v) + [np.empty((n, w), dtype=self.dtype) for w in s.widths[M:]]
+        absent = tuple(bool(a) for a in missing.any(axis=0))
+        plan, _ = self._sweep_plan(absent)
+        moving = [i >= M or absent[i] for i in range(len(x))]
+        spare = [np.empty_like(a) if k else a for a, k in zip(x, moving)]
+        fixed = [np.empty_like(a) if k else b for a, k, b in zip(x, moving, self.biases)]
+        L = np.empty((n, M), dtype=self.dtype)
+        current = np.zeros(len(x), dtype=np.intp)
+        _kernels.mean_field_layers(
+            tuple(x), tuple(spare), current, tuple(fixed), L, tuple(self.W), self.biases,
+            tuple(self.a), self.unit_codes, self.mean_length, s.graph, s.top, plan, missing,
+            n_iter, tol)
+        x = [b if k else a for a, b, k in zip(x, spare, current)]
+        for m in range(M):
+            if absent[m]:
+                rows = np.flatnonzero(missing[:, m])
+                x[m][rows] = self._update(x, m, L)[rows]  # given the final layers above
                 _put_rows(v, rows, s.columns[m], x[m][rows])
         return x, L
 
     def _sweep_plan(self, moving):
-        """The layers that a sweep of :func:`_kernels.mean_field_sweeps` or
+        """The layers that a sweep of :func:`_kernels.mean_field_layers` or
         :func:`_kernels.gibbs_sweep` updates, given which visible layers do (``moving``, a
         tuple of bools: the modalities missing in some rows; all of them in Gibbs sampling).
 
@@ -348,12 +316,6 @@ class _DBMModel:
                       np.array(transposed, dtype=bool), np.array(codes, dtype=np.intp))
             plan = self._sweep_plans[moving] = arrays, fixed_edges
         return plan
-
-    def _fill_missing(self, x, L, absent):
-        """Missing visible blocks to their expectations given the layers above."""
-        for m, rows in enumerate(absent):
-            if rows.size:
-                x[m][rows] = self._update(x, m, L)[rows]
 
     def mean_field(self, v, missing, n_iter, tol):
         """Top-layer mean-field posterior (fills missing blocks of ``v`` in place)."""

@@ -615,7 +615,7 @@ def gibbs_sweep(x, spare, current, biases, weights, order, ptr, source, edge, tr
                 codes, lengths, state, clamp):
     """One sweep of block Gibbs sampling of a DBM (``_dbm._DBMModel.gibbs``), compiled.
 
-    The layers, their neighbours and the double buffers as in :func:`mean_field_sweeps`
+    The layers, their neighbours and the double buffers as in :func:`mean_field_layers`
     (``order``: the odd hidden layers, then the even hidden layers and the visible layers,
     so each block is drawn given the other); ``biases[l]`` is layer ``l``'s bias, ``(1,
     k)`` or per row. Hidden layers and binary visible units are drawn as
@@ -677,24 +677,136 @@ def _visible_sample(code, pre, bias, length, state, mean, sample):
         multinomial_sample(pre, bias, length, state, mean, sample)
 
 
-@_kernel(error_model="numpy", fastmath={"contract"})
-def mean_field_sweeps(x, spare, current, fixed, weights, order, ptr, source, edge, transposed,
-                      codes, missing, lengths, n_iter, tol, frozen):
-    """The mean-field loop of a DBM (``_dbm._DBMModel.mean_field_layers``), compiled.
+@njit(inline="always")
+def _mean_field_start(x, fixed, L, weights, bias, length_weights, units, mean_length, graph,
+                      top, missing, absent):
+    """The start of :func:`mean_field_layers`: document lengths, biases, the recognition
+    pass and the constant part of each layer's input; returns the biases (a list)."""
+    (up_order, down_ptr, down_edge, edge_lower, edge_upper, doubled, edge_modality,
+     pathway_tops, below, above_edge, length_modality, length_layer) = graph
+    n, M = L.shape
+    dtype = L.dtype.type
+    for m in range(M):
+        for i in range(n):
+            if missing[i, m]:
+                x[m][i, :] = 0
+                L[i, m] = mean_length[m] if units[m] == 2 else 0
+            elif units[m] == 2:
+                total = 0.0
+                for j in range(x[m].shape[1]):
+                    total += x[m][i, j]
+                L[i, m] = total
+            else:
+                L[i, m] = 0
+    biases = [bias[layer] for layer in range(len(bias))]
+    for k in range(length_modality.shape[0]):
+        m, layer = length_modality[k], length_layer[k]
+        if biases[layer].shape[0] == 1:
+            biases[layer] = np.empty((n, bias[layer].shape[1]), dtype=L.dtype)
+            biases[layer][:] = bias[layer]
+        for i in range(n):
+            for j in range(biases[layer].shape[1]):
+                biases[layer][i, j] += L[i, m] * length_weights[m][0, j]
+    for m in range(M):
+        if absent[m]:
+            fixed[m][:] = bias[m]
+    # bottom-up through the present pathways, a layer with a layer above it taking its
+    # input doubled; the top layer's input from the present pathways scaled by
+    # n_modalities / n_present
+    any_missing = absent.any()
+    for p in range(up_order.shape[0]):
+        layer = up_order[p]
+        fixed[layer][:] = biases[layer]
+        pre = np.zeros_like(x[layer])
+        for q in range(down_ptr[p], down_ptr[p + 1]):
+            e = down_edge[q]
+            lower = edge_lower[e]
+            term = np.empty_like(pre)
+            _layer_product(x[lower], weights[e], True, term)
+            if layer == top and any_missing:
+                for i in range(n):
+                    if missing[i, edge_modality[e]]:
+                        term[i, :] = 0
+            if lower < M and not absent[lower]:
+                constant = fixed[layer]
+                constant += term
+            pre += term
+        scale = 2.0 if doubled[layer] else 1.0
+        if layer == top and any_missing:
+            for i in range(n):
+                present = 0
+                for m in range(M):
+                    present += not missing[i, m]
+                pre[i, :] *= dtype(M / max(present, 1))
+        sigmoid(pre, biases[layer], x[layer], scale)
+    # top-down through each missing pathway: a hidden layer's input from above doubled in
+    # place of the missing input from below, down to the missing visible block's mean
+    for m in range(M):
+        if not absent[m]:
+            continue
+        rows = np.flatnonzero(missing[:, m])
+        layer = pathway_tops[m]
+        while True:
+            e = above_edge[layer]
+            above = x[edge_upper[e]]
+            src = np.empty((rows.size, above.shape[1]), dtype=L.dtype)
+            for r in range(rows.size):
+                src[r, :] = above[rows[r], :]
+            pre = np.empty((rows.size, x[layer].shape[1]), dtype=L.dtype)
+            np.dot(src, weights[e], pre)
+            if layer >= M:
+                b = biases[layer]
+                if b.shape[0] > 1:
+                    b = np.empty_like(pre)
+                    for r in range(rows.size):
+                        b[r, :] = biases[layer][rows[r], :]
+                sigmoid(pre, b, pre, 2.0)
+            else:
+                lengths = np.empty(rows.size, dtype=L.dtype)
+                for r in range(rows.size):
+                    lengths[r] = L[rows[r], m]
+                _visible_mean(units[m], pre, bias[m], lengths, pre)
+            for r in range(rows.size):
+                x[layer][rows[r], :] = pre[r, :]
+            if layer < M:
+                break
+            layer = below[layer]
+    return biases
 
-    Layer ``l``'s state is ``x[l]`` if ``current[l] == 0`` else ``spare[l]`` (updated in
-    place: a new state is written into the other array). A sweep updates the layers in
-    ``order`` (the odd hidden layers, then the even hidden layers and the visible layers
-    missing in some rows): layer ``order[p]`` takes the input from
-    ``source[q]`` through ``weights[edge[q]]`` (transposed if ``transposed[q]``) for ``q``
-    in ``ptr[p]:ptr[p + 1]``, plus ``fixed[order[p]]`` (its bias and the constant input,
-    ``(1, k)`` or per row); the layers of a block do not neighbour each other (the graph is
-    bipartite). Hidden layers (``codes[p] < 0``) become the sigmoid of it;
-    visible layer ``m`` (``codes[p]`` its units' code) its mean in the rows where
-    ``missing[:, m]``. A row is ``frozen`` (keeps its state) after the first sweep in which
-    no value of it moves by more than ``tol``. Returns the number of sweeps made.
+
+@_kernel(error_model="numpy", fastmath={"contract"})
+def mean_field_layers(x, spare, current, fixed, L, weights, bias, length_weights, units,
+                      mean_length, graph, top, plan, missing, n_iter, tol):
+    """The mean-field posterior of a DBM (``_dbm._DBMModel.mean_field_layers``), compiled.
+
+    ``x`` holds the layers' states: the visible blocks on entry (rows ``missing`` in a
+    modality are overwritten), every hidden layer's buffer; ``L`` receives the document
+    lengths (the mean training length where missing); ``bias[l]`` is layer ``l``'s bias
+    (the visible biases, then the hidden ones), ``length_weights[m]`` modality ``m``'s
+    length-scaled bias on the layer ``graph`` names for it; ``units`` the modalities' unit
+    codes. The layers start at the recognition pass (:func:`_mean_field_start`), then the
+    sweeps update the layers of ``plan`` (``_DBMModel._sweep_plan``: the odd hidden
+    layers, then the even hidden layers and the visible layers missing in some rows; the
+    graph is bipartite, so the layers of a block do not neighbour each other), each from
+    its neighbours ``source[q]`` through ``weights[edge[q]]`` (transposed if
+    ``transposed[q]``), ``q`` in ``ptr[p]:ptr[p + 1]``, plus ``fixed[l]`` (its bias and the
+    input from the visible layers present in every row, computed once). Hidden layers
+    (``codes[p] < 0``) become the sigmoid of it, a missing visible block its mean. A new
+    state is written into the array that does not hold the current one (``x[l]`` if
+    ``current[l] == 1``, else ``spare[l]``). A row stops (keeps its state) after the first
+    sweep in which none of its values moves by more than ``tol``, or after ``n_iter``
+    sweeps. Returns the number of sweeps made.
     """
-    n = frozen.shape[0]
+    order, ptr, source, edge, transposed, codes = plan
+    n, M = L.shape
+    if n == 0:
+        return 0
+    absent = np.zeros(M, dtype=np.bool_)
+    for m in range(M):
+        absent[m] = missing[:, m].any()
+    _mean_field_start(x, fixed, L, weights, bias, length_weights, units, mean_length, graph,
+                      top, missing, absent)
+    frozen = np.zeros(n, dtype=np.bool_)
     moved = np.zeros(n, dtype=np.bool_)
     sweeps = 0
     for _ in range(n_iter):
@@ -708,7 +820,7 @@ def mean_field_sweeps(x, spare, current, fixed, weights, order, ptr, source, edg
             if codes[p] < 0:
                 sigmoid_moved(out, fixed[layer], out, old, frozen, moved, tol)
             else:
-                _visible_mean(codes[p], out, fixed[layer], lengths[:, layer], out)
+                _visible_mean(codes[p], out, fixed[layer], L[:, layer], out)
                 for i in range(n):
                     if frozen[i] or not missing[i, layer]:
                         out[i, :] = old[i, :]

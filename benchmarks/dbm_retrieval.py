@@ -303,12 +303,14 @@ def _seconds_per_epoch(fit, epochs):
 def speed_rows(params, X_train, configs, epochs, repeats=1):
     """Time pretraining and joint training of a ``MultimodalDBM`` with ``params`` on
     ``X_train`` for each ``(dtype, batch_size)`` of ``configs``, and print one row per stage
-    against :func:`gemm_lower_bound` of the same fitted model.
+    against :func:`gemm_lower_bound` of the same model.
 
     Seconds per epoch are marginal (:func:`_seconds_per_epoch`: a fit of ``1 + epochs``
-    epochs minus a fit of one), the median of ``repeats`` such measurements (fresh
-    pretraining fits; joint training from copies of one pretrained model, so the same
-    computation): on a shared machine one timing can be 10% off."""
+    epochs minus a fit of one; joint training from copies of one pretrained model, so the
+    same computation each time). Each of ``repeats`` measurements is followed by the bound,
+    so that a ratio compares timings taken together (the machine's speed drifts: on a
+    shared machine the bound alone moved by up to 15% between runs); the row shows the
+    medians of the seconds, of the bounds and of the ratios."""
     print(f"{'stage':22s} {'dtype':>7s} {'batch':>5s} {'sweeps':>6s} {'s/epoch':>8s} "
           f"{'bare GEMMs s':>13s} {'ratio':>6s}")
     data = {"float64": X_train.astype(np.float64), "float32": X_train.astype(np.float32)}
@@ -321,24 +323,29 @@ def speed_rows(params, X_train, configs, epochs, repeats=1):
             return MultimodalDBM(**{**params, "n_iter_pretrain": n, "n_iter": 0,
                                     "batch_size": batch_size}).fit(X_train)
 
-        pretrained = pretrain(1)
+        pretrained = pretrain(epochs)
 
         def joint(n, X_train=X_train, pretrained=pretrained):
             est = copy.deepcopy(pretrained).set_params(warm_start=True, n_iter=n)
             return est.fit(X_train)
 
-        t_pre = np.median([_seconds_per_epoch(pretrain, epochs) for _ in range(repeats)])
-        counter, undo = _count_sweeps()
-        try:
-            t_joint = np.median([_seconds_per_epoch(joint, epochs) for _ in range(repeats)])
-        finally:
-            undo()
-        sweeps = counter["sweeps"] / max(counter["calls"], 1)
-        g_pre, g_joint = gemm_lower_bound(pretrained, X_train, sweeps)
-        for stage, sw, t, g in (("pretraining (all RBMs)", "", t_pre, g_pre),
-                                ("joint training", f"{sweeps:.1f}", t_joint, g_joint)):
+        rows = {"pre": [], "joint": []}
+        for _ in range(repeats):
+            t = _seconds_per_epoch(pretrain, epochs)
+            rows["pre"].append((t, gemm_lower_bound(pretrained, X_train, 0)[0]))
+            counter, undo = _count_sweeps()
+            try:
+                t = _seconds_per_epoch(joint, epochs)
+            finally:
+                undo()
+            sweeps = counter["sweeps"] / max(counter["calls"], 1)
+            rows["joint"].append((t, gemm_lower_bound(pretrained, X_train, sweeps)[1], sweeps))
+        for stage, key in (("pretraining (all RBMs)", "pre"), ("joint training", "joint")):
+            runs = np.array(rows[key])
+            t, g = np.median(runs[:, 0]), np.median(runs[:, 1])
+            sw = f"{np.mean(runs[:, 2]):.1f}" if key == "joint" else ""
             print(f"{stage:22s} {dtype:>7s} {batch_size:5d} {sw:>6s} {t:8.3f} {g:13.3f} "
-                  f"{t / g:6.2f}")
+                  f"{np.median(runs[:, 0] / runs[:, 1]):6.2f}")
 
 
 def speed_table(dbm, X_train, quick):

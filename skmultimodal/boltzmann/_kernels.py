@@ -580,7 +580,7 @@ def sigmoid_moved(pre, bias, out, old, frozen, moved, tol):
             moved[i] = True
 
 
-@njit(inline="always")
+@_kernel
 def _layer_product(a, w, transposed, out):
     """``out = a @ w.T`` if ``transposed`` else ``a @ w`` (BLAS). For a few rows times a
     transposed matrix OpenBLAS is up to twice as fast with ``a`` in Fortran order, copy
@@ -593,7 +593,7 @@ def _layer_product(a, w, transposed, out):
         np.dot(a, w.T, out)
 
 
-@njit(inline="always")
+@_kernel
 def _layer_input(x, spare, current, weights, start, stop, source, edge, transposed, out):
     """``out`` = the sum over ``q`` in ``start:stop`` of the state of layer ``source[q]``
     (``x`` or ``spare`` by ``current``) times ``weights[edge[q]]`` (transposed if
@@ -648,7 +648,7 @@ def gibbs_sweep(x, spare, current, biases, weights, order, ptr, source, edge, tr
         current[layer] ^= 1
 
 
-@njit(inline="always")
+@_kernel
 def _visible_mean(code, pre, bias, length, out):
     """The conditional mean of visible units of type ``code`` (the ``code`` of the classes
     of ``_units``) given their input ``pre`` (``out`` may be ``pre``)."""
@@ -664,7 +664,7 @@ def _visible_mean(code, pre, bias, length, out):
         softmax(pre, bias, length, out)
 
 
-@njit(inline="always")
+@_kernel
 def _visible_sample(code, pre, bias, length, state, mean, sample):
     """``sample ~ p(v | input pre)`` for visible units of type ``code``, with ``mean`` their
     conditional mean (as the ``sample`` method of the classes of ``_units``)."""
@@ -677,7 +677,7 @@ def _visible_sample(code, pre, bias, length, state, mean, sample):
         multinomial_sample(pre, bias, length, state, mean, sample)
 
 
-@njit(inline="always")
+@_kernel
 def _mean_field_start(x, fixed, L, weights, bias, length_weights, units, mean_length, graph,
                       top, missing, absent):
     """The start of :func:`mean_field_layers`: document lengths, biases, the recognition
@@ -916,7 +916,7 @@ def multinomial_sample(pre, bias, length, state, mean, sample):
     state[0], state[1] = s0, s1
 
 
-@njit(inline="always")
+@_kernel
 def _hidden_bias(b, A, L, uses_length):
     """The hidden bias of an RBM per row, ``b + L @ A`` (``(1, k)`` if no lengths)."""
     if not uses_length:
@@ -957,12 +957,16 @@ def rbm_pcd_step(W, b, c, A, uses_length, velocity, v, L, h_chains, L_chains, gr
         if groups.shape[0] == 1:
             _visible_sample(groups[0, 2], pre_v, c_row, L_chains[:, groups[0, 3]], state,
                             mean_v, v_neg)
-        else:
+        else:  # each group's columns as contiguous blocks, and back
             for g in range(groups.shape[0]):
                 lo, hi = groups[g, 0], groups[g, 1]
-                _visible_sample(groups[g, 2], pre_v[:, lo:hi], c_row[:, lo:hi],
-                                L_chains[:, groups[g, 3]], state, mean_v[:, lo:hi],
-                                v_neg[:, lo:hi])
+                mean = np.empty((nc, hi - lo), dtype=W.dtype)
+                sample = np.empty((nc, hi - lo), dtype=W.dtype)
+                _visible_sample(groups[g, 2], np.ascontiguousarray(pre_v[:, lo:hi]),
+                                np.ascontiguousarray(c_row[:, lo:hi]),
+                                L_chains[:, groups[g, 3]], state, mean, sample)
+                mean_v[:, lo:hi] = mean
+                v_neg[:, lo:hi] = sample
         _layer_product(v_neg, W, True, h_neg)
         sigmoid_sample(h_neg, bias_neg, state, h_neg, h_chains, up)
     np.dot(h_pos.T, v, g_pos)
@@ -979,7 +983,7 @@ def rbm_pcd_step(W, b, c, A, uses_length, velocity, v, L, h_chains, L_chains, gr
                       scale_pos, scale_neg, momentum, learning_rate, 0.0)
 
 
-@njit(inline="always")
+@_kernel
 def _length_statistic(L, m, x, out):
     """``out[0] = L[:, m] @ x``: a layer's states weighted by a modality's lengths."""
     out[:] = 0

@@ -417,6 +417,62 @@ def test_bias_step_sums_its_statistics(dtype):
     assert param.dtype == dtype and not np.array_equal(param, expected_param + 1)
 
 
+@pytest.mark.parametrize("k", [1, 2])
+def test_compiled_pcd_step_is_the_composition_of_its_kernels(k):
+    """``rbm_pcd_step`` on a visible layer of two groups (Gaussian columns 0-2, Replicated
+    Softmax columns 3-7, with lengths) equals the step written out with the public kernels
+    and numpy products, drawing from the same generator state in the same order."""
+    from skmultimodal.boltzmann import _kernels
+
+    rng = np.random.default_rng(0)
+    K, F, n, nc, up, down = 4, 8, 6, 5, 2.0, 2.0
+    W, A = rng.normal(0, 0.5, (K, F)), rng.normal(0, 0.1, (2, K))
+    b, c = rng.normal(0, 0.5, K), rng.normal(0, 0.5, F)
+    v = np.hstack([rng.standard_normal((n, 3)), rng.poisson(1.0, (n, 5)).astype(float)])
+    L = np.column_stack([np.zeros(n), v[:, 3:].sum(axis=1)])
+    h_chains = (rng.random((nc, K)) < 0.5).astype(float)
+    L_chains = np.column_stack([np.zeros(nc), rng.integers(1, 6, nc).astype(float)])
+    velocity = [rng.normal(0, 0.01, s) for s in [(K, F), (1, K), (1, F), (2, K)]]
+    groups = np.array([[0, 3, 1, 0], [3, 8, 2, 1]], dtype=np.intp)
+    state = np.array([12345, 67890], dtype=np.uint64)
+    mom, lr, wd = 0.5, 0.1, 0.01
+
+    W0, h_start = W.copy(), h_chains.copy()
+    expected = [x.copy() for x in (W, b[None, :], c[None, :], A, h_chains, *velocity)]
+    eW, eb, ec, eA, eh, *evel = expected
+    estate = state.copy()
+    h_pos = np.empty((n, K))
+    _kernels.sigmoid(v @ W.T, b + L @ A, h_pos, up)
+    for _ in range(k):
+        pre = down * (eh @ eW)
+        v_neg = np.empty((nc, F))
+        gauss = np.empty((nc, 3)), np.empty((nc, 3))
+        _kernels.gaussian_sample(np.ascontiguousarray(pre[:, :3]), ec[:, :3], estate, *gauss)
+        words = np.empty((nc, 5)), np.empty((nc, 5))
+        _kernels.multinomial_sample(np.ascontiguousarray(pre[:, 3:]), ec[:, 3:], L_chains[:, 1],
+                                    estate, *words)
+        v_neg[:, :3], v_neg[:, 3:] = gauss[1], words[1]
+        h_neg = v_neg @ eW.T
+        _kernels.sigmoid_sample(h_neg, b + L_chains @ A, estate, h_neg, eh, up)
+    for param, vel, pos, neg, decay in [(eW, evel[0], h_pos.T @ v, h_neg.T @ v_neg, wd),
+                                        (eb, evel[1], h_pos.sum(0, keepdims=True),
+                                         h_neg.sum(0, keepdims=True), 0.0),
+                                        (ec, evel[2], v.sum(0, keepdims=True),
+                                         v_neg.sum(0, keepdims=True), 0.0),
+                                        (eA, evel[3], L.T @ h_pos, L_chains.T @ h_neg, 0.0)]:
+        _kernels.momentum_step(param, vel, pos, neg, 1 / n, 1 / nc, mom, lr, decay)
+
+    buffers = (np.empty((n, K)), *(np.empty((nc, F)) for _ in range(3)), np.empty((nc, K)),
+               np.empty((K, F)), np.empty((K, F)))
+    _kernels.rbm_pcd_step(W, b, c, A, True, tuple(velocity), v, L, h_chains, L_chains, groups,
+                          up, down, k, state, mom, lr, wd, buffers)
+    np.testing.assert_array_equal(state, estate)
+    np.testing.assert_array_equal(h_chains, eh)
+    for got, want in zip([W, b[None, :], c[None, :], A, *velocity], [eW, eb, ec, eA, *evel]):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-14)
+    assert np.abs(W - W0).max() > 1e-3 and np.abs(h_chains - h_start).sum() > 0  # moved
+
+
 # -- estimator behaviour --------------------------------------------------------------------
 
 

@@ -10,9 +10,19 @@ own ``exp`` (:func:`_exp_nonpositive`: arithmetic that LLVM vectorises, where nu
 ``math.exp`` is a scalar libm call without Intel's SVML), so the bias, the sigmoid and what
 follows it (the Bernoulli draw, the mean-field convergence test) are one vectorised pass.
 The Replicated Softmax's ``exp`` is the same function, between the row's maximum and the
-draws, in one kernel per call. Kernels are compiled on first use and cached on disk next
-to this file (or in ``NUMBA_CACHE_DIR``); where no cache folder is writable they are
-compiled once per process, with a warning.
+draws, in one kernel per call.
+
+The deep Boltzmann machine's loops are compiled too, with their matrix products (BLAS through
+numba's ``np.dot``, the same OpenBLAS calls numpy makes) inside: the mean-field inference
+(:func:`mean_field_layers`), a Gibbs sweep (:func:`gibbs_sweep`), the parameter step of joint
+training (:func:`dbm_update`) and a batch or an epoch of PCD for the RBMs of its pretraining
+(:func:`rbm_pcd_step`, :func:`rbm_pcd_epoch`). A DBM's layers reach them as tuples of
+arrays with the graph as integer arrays, so one compiled loop serves every architecture, and
+a few hundred Python calls per batch become a handful (at the benchmark's 128-unit layers
+they had cost about a tenth of an epoch). Kernels are compiled on first use and cached on disk
+next to this file (or in ``NUMBA_CACHE_DIR``): the DBM's loops take about half a minute per
+float type the first time; where no cache folder is writable they are compiled once per
+process, with a warning.
 
 Random numbers come from a xoroshiro128++ generator (Blackman & Vigna) whose state (two uint64
 in a small array) is owned by the caller and seeded from the estimator's

@@ -43,10 +43,12 @@ Three parts, each printing a table:
    was rounding in the sigmoid (the same seed) gave -101.4 and -109.7 after 100 joint epochs
    (-106.8 and -104.0 after 60), while the RBM's moved by 0.4; seeds 1 and 2 gave -103.4 and
    -103.8, and seed 0 after the Bernoulli draws became lane-based -105.2 (RBM -103.0, with an
-   unreliable AIS run; two more AIS runs on that RBM gave -101.5 and -102.1). Over these five
-   runs the DBM is level with the RBM or a few nats below it. A ``-inf`` lower spread means three standard errors of the importance weights
-   exceed their mean: that AIS estimate is unreliable (AIS tends to underestimate ``log Z``,
-   so the log-likelihood is then likely overestimated).
+   unreliable AIS run; two more AIS runs on that RBM gave -101.5 and -102.1), then -101.4
+   with the compiled training loops (the same algorithm, rounding differences only; RBM
+   -103.0 again). Over these six runs the DBM is level with the RBM or a few nats below it.
+   A ``-inf`` lower spread means three standard errors of the importance weights exceed
+   their mean: that AIS estimate is unreliable (AIS tends to underestimate ``log Z``, so the
+   log-likelihood is then likely overestimated).
 
 Run ``python benchmarks/dbm_retrieval.py [--quick] [--mnist PATH]``. ``--quick`` (< 1 minute
 on 2 cores) uses a smaller training set, smaller models and 1,000 AIS temperatures; the full
@@ -356,7 +358,8 @@ def speed_table(dbm, X_train, quick):
     epochs = 2 if quick else 5
     repeats = 1 if quick else 3
     print(f"\n## Speed of the DBM ({X_train.shape[0]} rows, {dbm.n_chains} chains, layers "
-          f"{[w.shape for w in dbm.coefs_]}; marginal s/epoch, the median of {repeats} measurement(s))\n")
+          f"{[w.shape for w in dbm.coefs_]}; marginal s/epoch, the median of {repeats} "
+          "measurement(s))\n")
     speed_rows(dbm.get_params(), X_train,
                [("float64", dbm.batch_size), ("float64", 100), ("float32", dbm.batch_size),
                 ("float32", 100)], epochs, repeats)

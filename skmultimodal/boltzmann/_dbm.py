@@ -104,6 +104,8 @@ class _Structure:
         self.edge_array = np.array(self.edges, dtype=np.intp).reshape(-1, 2)
         self.update_layers = np.array(self.hidden + list(range(M)), dtype=np.intp)
         self.graph = self._graph_arrays()
+        # the Replicated Softmax modalities and the layers their lengths scale
+        self.length_updates = self.graph[-2:]
 
     def _graph_arrays(self):
         """The graph as the arrays of :func:`_kernels.mean_field_layers`: the hidden layers
@@ -157,10 +159,6 @@ class _DBMModel:
         # compiled loops (views: the parameters are updated in place)
         self.biases = tuple(c) + tuple(b[i] for i in s.hidden)
         self.unit_codes = np.array([u.code for u in s.units], dtype=np.intp)
-        # the Replicated Softmax modalities and the layers their lengths scale, as arrays
-        counts = [m for m in range(s.n_modalities) if self.uses_length[m]]
-        self.length_updates = (np.array(counts, dtype=np.intp),
-                               np.array([s.length_layer[m] for m in counts], dtype=np.intp))
 
     def copy(self):
         return _DBMModel(self.s, [w.copy() for w in self.W],
@@ -1094,7 +1092,7 @@ class MultimodalDBM(_PathwaysMixin, _BaseMultimodalRBM):
         _kernels.dbm_update(
             tuple(model.params()), tuple(velocity), tuple(workspace["pos"]),
             tuple(workspace["neg"]), tuple(x_pos), tuple(x_neg), L_pos, L_neg,
-            model.s.edge_array, model.s.update_layers, *model.length_updates, self.momentum,
+            model.s.edge_array, model.s.update_layers, *model.s.length_updates, self.momentum,
             lr, self.weight_decay)
 
     def _step_advice(self, model):

@@ -346,10 +346,8 @@ class _DBMModel:
         plan, _ = self._sweep_plan((True,) * s.n_modalities)
         if clamp is None:
             clamp = np.zeros((0, s.n_modalities), dtype=bool)
-        _kernels.gibbs_sweep(
-            tuple(x), tuple(spare), current,
-            tuple(np.ascontiguousarray(self._bias(i, L)) for i in range(len(x))),
-            tuple(self.W), *plan, L, state, clamp)
+        _kernels.gibbs_sweep(tuple(x), tuple(spare), current, self.biases, tuple(self.a),
+                             s.length_updates, tuple(self.W), *plan, L, state, clamp)
         for i in np.flatnonzero(current):
             x[i], spare[i] = spare[i], x[i]
 
@@ -655,6 +653,18 @@ def _pretrain(est, X, missing, structure, pathways, rng, state, schedule=None, d
                         [slice(0, widths[m])], [top_units[m]], rbm.mean_length[m:m + 1])
         stack[s.up[t][-1]] = (sub, 1.0, down)
     return [stack[e] for e in range(len(s.edges))]
+
+
+def _statistics_buffers(model, workspace):
+    """The weight statistics' buffers of joint training, kept in ``workspace`` from batch to
+    batch (fresh weight-sized arrays every batch cost page faults: at the sizes of seed 000,
+    float64, about 90 ms a batch instead of 65 ms), and the Gibbs sweep's."""
+    if workspace.get("key") != (model.dtype, len(model.W)):
+        workspace.clear()
+        workspace["key"] = (model.dtype, len(model.W))
+        workspace["pos"] = [np.empty_like(w) for w in model.W]
+        workspace["neg"] = [np.empty_like(w) for w in model.W]
+        workspace["gibbs"] = {}
 
 
 def _check_sample_args(n_steps, doc_length):
@@ -1073,27 +1083,62 @@ class MultimodalDBM(_PathwaysMixin, _BaseMultimodalRBM):
 
         Positive statistics from the mean-field posterior of the batch, negative ones from
         ``k`` Gibbs sweeps of the persistent chains. The weight statistics go into arrays
-        reused from batch to batch (``workspace``): fresh weight-sized arrays every batch
-        cost page faults (at the sizes of seed 000, float64: about 90 ms a batch instead of
-        65 ms). The statistics and the updates are one compiled call
-        (:func:`_kernels.dbm_update`).
+        reused from batch to batch (:func:`_statistics_buffers`); the statistics and the
+        updates are one compiled call (:func:`_kernels.dbm_update`).
         """
         x_pos, L_pos = model.mean_field_layers(v, missing, self.n_mean_field,
                                                self.mean_field_tol)
-        if workspace.get("key") != (model.dtype, len(model.W)):
-            workspace.clear()
-            workspace["key"] = (model.dtype, len(model.W))
-            workspace["pos"] = [np.empty_like(w) for w in model.W]
-            workspace["neg"] = [np.empty_like(w) for w in model.W]
-            workspace["gibbs"] = {}
+        _statistics_buffers(model, workspace)
         x_neg, L_neg = chains["x"], chains["L"]
         for _ in range(self.k):
             model.gibbs(x_neg, L_neg, state, work=workspace["gibbs"])
-        _kernels.dbm_update(
+        x_pos, x_neg, current = tuple(x_pos), tuple(x_neg), np.zeros(len(x_pos), dtype=np.intp)
+        _kernels.dbm_update(  # the states are in x_pos, x_neg: no spare buffers in use
             tuple(model.params()), tuple(velocity), tuple(workspace["pos"]),
-            tuple(workspace["neg"]), tuple(x_pos), tuple(x_neg), L_pos, L_neg,
-            model.s.edge_array, model.s.update_layers, *model.s.length_updates, self.momentum,
-            lr, self.weight_decay)
+            tuple(workspace["neg"]), x_pos, x_pos, current, x_neg, x_neg, current, L_pos,
+            L_neg, model.s.edge_array, model.s.update_layers, *model.s.length_updates,
+            self.momentum, lr, self.weight_decay)
+
+    def _compiled_epoch(self, model, velocity, chains, X, missing, order, state, workspace,
+                        lr):
+        """The full batches of an epoch of joint training in one compiled call
+        (:func:`_kernels.dbm_epoch`, the same steps as :meth:`_batch_update`) if the rows
+        are complete, dense and C-ordered with each modality's columns a slice; returns how
+        many rows of ``order`` it used (0: every batch goes through :meth:`_batch_update`)."""
+        s, bs = model.s, self.batch_size
+        if (not isinstance(X, np.ndarray) or X.dtype != model.dtype
+                or not X.flags.c_contiguous or X.shape[0] < bs or self.resample_binary
+                or not all(isinstance(cols, slice) for cols in s.columns) or missing.any()):
+            return 0
+        _statistics_buffers(model, workspace)
+        if workspace.get("epoch_key") != bs:
+            M = s.n_modalities
+            x = [np.empty((bs, w), dtype=model.dtype) for w in s.widths]
+            workspace["epoch_key"] = bs
+            workspace["epoch"] = (
+                tuple(x), tuple(np.empty_like(a) if i >= M else a for i, a in enumerate(x)),
+                tuple(np.empty_like(a) if i >= M else model.biases[i] for i, a in enumerate(x)),
+                np.empty((bs, M), dtype=model.dtype),
+                np.array([cols.start for cols in s.columns], dtype=np.intp))
+        x, spare, fixed, L, col_start = workspace["epoch"]
+        work = workspace["gibbs"]
+        if work.get("spare") is None or any(a.shape != b.shape for a, b in
+                                            zip(work["spare"], chains["x"])):
+            work["spare"] = [np.empty_like(a) for a in chains["x"]]
+        chains_x, chains_spare = chains["x"], work["spare"]
+        current = np.zeros(len(chains_x), dtype=np.intp)
+        done = _kernels.dbm_epoch(
+            X, col_start, order, bs, x, spare, fixed, L, tuple(chains_x), tuple(chains_spare),
+            current, chains["L"], tuple(model.W), model.biases, tuple(model.a),
+            model.unit_codes, model.mean_length, s.graph, s.top,
+            model._sweep_plan((False,) * s.n_modalities)[0],
+            model._sweep_plan((True,) * s.n_modalities)[0], self.n_mean_field,
+            self.mean_field_tol, self.k, state, tuple(model.params()), tuple(velocity),
+            tuple(workspace["pos"]), tuple(workspace["neg"]), s.edge_array, s.update_layers,
+            self.momentum, lr, self.weight_decay)
+        for i in np.flatnonzero(current):
+            chains_x[i], chains_spare[i] = chains_spare[i], chains_x[i]
+        return done
 
     def _step_advice(self, model):
         """No bound to quote: MultimodalRBM's stable step for Gaussian units (from the

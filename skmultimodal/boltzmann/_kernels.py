@@ -621,14 +621,14 @@ def _layer_input(x, spare, current, weights, start, stop, source, edge, transpos
 
 
 @_kernel(error_model="numpy", fastmath={"contract"})
-def gibbs_sweep(x, spare, current, biases, weights, order, ptr, source, edge, transposed,
-                codes, lengths, state, clamp):
+def gibbs_sweep(x, spare, current, bias, length_weights, length_updates, weights, order, ptr,
+                source, edge, transposed, codes, lengths, state, clamp):
     """One sweep of block Gibbs sampling of a DBM (``_dbm._DBMModel.gibbs``), compiled.
 
     The layers, their neighbours and the double buffers as in :func:`mean_field_layers`
     (``order``: the odd hidden layers, then the even hidden layers and the visible layers,
-    so each block is drawn given the other); ``biases[l]`` is layer ``l``'s bias, ``(1,
-    k)`` or per row. Hidden layers and binary visible units are drawn as
+    so each block is drawn given the other); the layers' biases are those of
+    :func:`_layer_biases` (``length_updates``: its last two arguments). Hidden layers and binary visible units are drawn as
     :func:`sigmoid_sample`, Gaussian ones as :func:`gaussian_sample`, Replicated Softmax
     ones as :func:`multinomial_sample` with the document lengths ``lengths[:, m]``. If
     ``clamp`` has rows, visible layer ``m`` keeps its state in the rows where ``clamp[:,
@@ -636,6 +636,7 @@ def gibbs_sweep(x, spare, current, biases, weights, order, ptr, source, edge, tr
     """
     n = lengths.shape[0]
     clamped = clamp.shape[0] > 0
+    biases = _layer_biases(bias, length_weights, lengths, *length_updates)
     for p in range(order.shape[0]):
         layer = order[p]
         code = codes[p]
@@ -688,6 +689,24 @@ def _visible_sample(code, pre, bias, length, state, mean, sample):
 
 
 @_kernel
+def _layer_biases(bias, length_weights, L, length_modality, length_layer):
+    """Every layer's bias as a list: ``bias[l]`` (``(1, k)``), or per row with the document
+    lengths ``L`` of the modalities whose length scales it (``+ L[:, m] length_weights[m]``
+    for ``m`` in ``length_modality`` with ``length_layer`` the layer)."""
+    n = L.shape[0]
+    biases = [bias[layer] for layer in range(len(bias))]
+    for k in range(length_modality.shape[0]):
+        m, layer = length_modality[k], length_layer[k]
+        if biases[layer].shape[0] == 1:
+            biases[layer] = np.empty((n, bias[layer].shape[1]), dtype=L.dtype)
+            biases[layer][:] = bias[layer]
+        for i in range(n):
+            for j in range(biases[layer].shape[1]):
+                biases[layer][i, j] += L[i, m] * length_weights[m][0, j]
+    return biases
+
+
+@_kernel
 def _mean_field_start(x, fixed, L, weights, bias, length_weights, units, mean_length, graph,
                       top, missing, absent):
     """The start of :func:`mean_field_layers`: document lengths, biases, the recognition
@@ -708,15 +727,7 @@ def _mean_field_start(x, fixed, L, weights, bias, length_weights, units, mean_le
                 L[i, m] = total
             else:
                 L[i, m] = 0
-    biases = [bias[layer] for layer in range(len(bias))]
-    for k in range(length_modality.shape[0]):
-        m, layer = length_modality[k], length_layer[k]
-        if biases[layer].shape[0] == 1:
-            biases[layer] = np.empty((n, bias[layer].shape[1]), dtype=L.dtype)
-            biases[layer][:] = bias[layer]
-        for i in range(n):
-            for j in range(biases[layer].shape[1]):
-                biases[layer][i, j] += L[i, m] * length_weights[m][0, j]
+    biases = _layer_biases(bias, length_weights, L, length_modality, length_layer)
     for m in range(M):
         if absent[m]:
             fixed[m][:] = bias[m]
@@ -993,6 +1004,13 @@ def rbm_pcd_step(W, b, c, A, uses_length, velocity, v, L, h_chains, L_chains, gr
                       scale_pos, scale_neg, momentum, learning_rate, 0.0)
 
 
+@njit(inline="always")
+def _state(x, spare, current, layer):
+    """Layer ``layer``'s state in double buffers: ``x[layer]``, or ``spare[layer]`` if
+    ``current[layer]``."""
+    return x[layer] if current[layer] == 0 else spare[layer]
+
+
 @_kernel
 def _length_statistic(L, m, x, out):
     """``out[0] = L[:, m] @ x``: a layer's states weighted by a modality's lengths."""
@@ -1005,11 +1023,13 @@ def _length_statistic(L, m, x, out):
 
 
 @_kernel(error_model="numpy", fastmath={"contract"})
-def dbm_update(params, velocity, g_pos, g_neg, x_pos, x_neg, L_pos, L_neg, edges, layers,
-               length_modality, length_layer, momentum, learning_rate, weight_decay):
+def dbm_update(params, velocity, g_pos, g_neg, x_pos, spare_pos, current_pos, x_neg, spare_neg,
+               current_neg, L_pos, L_neg, edges, layers, length_modality, length_layer,
+               momentum, learning_rate, weight_decay):
     """The parameter step of a DBM's joint training (``_dbm.MultimodalDBM._batch_update``),
     compiled: momentum SGD on ``<.>_data - <.>_model`` from the layers' states of the batch
-    ``x_pos`` (mean-field) and of the chains ``x_neg``.
+    (mean-field) and of the chains, each held in double buffers as in :func:`gibbs_sweep`
+    (layer ``l`` in ``x[l]`` if ``current[l] == 0`` else in ``spare[l]``).
 
     ``params`` and ``velocity`` are tuples of 2-D blocks in the order of
     ``_DBMModel.params``: the weights of ``edges`` (rows ``(lower, upper)``; statistics
@@ -1019,24 +1039,28 @@ def dbm_update(params, velocity, g_pos, g_neg, x_pos, x_neg, L_pos, L_neg, edges
     decay).
     """
     n_edges, n_layers = edges.shape[0], layers.shape[0]
-    scale_pos, scale_neg = 1.0 / x_pos[0].shape[0], 1.0 / x_neg[0].shape[0]
+    scale_pos, scale_neg = 1.0 / L_pos.shape[0], 1.0 / L_neg.shape[0]
     for e in range(n_edges):
         lo, up = edges[e, 0], edges[e, 1]
-        np.dot(x_pos[up].T, x_pos[lo], g_pos[e])
-        np.dot(x_neg[up].T, x_neg[lo], g_neg[e])
+        np.dot(_state(x_pos, spare_pos, current_pos, up).T,
+               _state(x_pos, spare_pos, current_pos, lo), g_pos[e])
+        np.dot(_state(x_neg, spare_neg, current_neg, up).T,
+               _state(x_neg, spare_neg, current_neg, lo), g_neg[e])
         momentum_step(params[e], velocity[e], g_pos[e], g_neg[e], scale_pos, scale_neg,
                       momentum, learning_rate, weight_decay)
     for k in range(n_layers):
         i = layers[k]
-        momentum_step_sums(params[n_edges + k], velocity[n_edges + k], x_pos[i], x_neg[i],
-                           scale_pos, scale_neg, momentum, learning_rate)
+        momentum_step_sums(params[n_edges + k], velocity[n_edges + k],
+                           _state(x_pos, spare_pos, current_pos, i),
+                           _state(x_neg, spare_neg, current_neg, i), scale_pos, scale_neg,
+                           momentum, learning_rate)
     for k in range(length_modality.shape[0]):
         p = n_edges + n_layers + k
         m, i = length_modality[k], length_layer[k]
         pos = np.empty_like(params[p])
         neg = np.empty_like(params[p])
-        _length_statistic(L_pos, m, x_pos[i], pos)
-        _length_statistic(L_neg, m, x_neg[i], neg)
+        _length_statistic(L_pos, m, _state(x_pos, spare_pos, current_pos, i), pos)
+        _length_statistic(L_neg, m, _state(x_neg, spare_neg, current_neg, i), neg)
         momentum_step(params[p], velocity[p], pos, neg, scale_pos, scale_neg, momentum,
                       learning_rate, 0.0)
 
@@ -1069,3 +1093,40 @@ def rbm_pcd_epoch(data, rows, col_start, order, batch_size, W, b, c, A, uses_len
                     L[i, groups[g, 3]] = total
         rbm_pcd_step(W, b, c, A, uses_length, velocity, v, L, h_chains, L_chains, groups, up,
                      down, k, state, momentum, learning_rate, weight_decay, buffers)
+
+
+@_kernel(error_model="numpy", fastmath={"contract"})
+def dbm_epoch(data, col_start, order, batch_size, x, spare, fixed, L, chains, chains_spare,
+              chains_current, L_chains, weights, bias, length_weights, units, mean_length,
+              graph, top, mean_field_plan, gibbs_plan, n_iter, tol, k, state, params,
+              velocity, g_pos, g_neg, edges, layers, momentum, learning_rate, weight_decay):
+    """Joint training of a DBM over complete dense rows (``_dbm.MultimodalDBM``): for each
+    full batch of ``batch_size`` rows in ``order``, modality ``m``'s block gathered from
+    ``data[rows, col_start[m]:]`` into ``x[m]``, then :func:`mean_field_layers` (the batch's
+    buffers ``x``, ``spare``, ``fixed``, ``L``), ``k`` sweeps of :func:`gibbs_sweep` of the
+    persistent chains (double buffers ``chains``, ``chains_spare``, ``chains_current``) and
+    :func:`dbm_update`: the per-batch calls of the uncompiled loop, in the same order.
+    Returns the number of rows used (the full batches)."""
+    M = L.shape[1]
+    n_batches = order.shape[0] // batch_size
+    missing = np.zeros((batch_size, M), dtype=np.bool_)
+    clamp = np.zeros((0, M), dtype=np.bool_)
+    current = np.zeros(len(x), dtype=np.intp)
+    length_updates = (graph[10], graph[11])
+    for t in range(n_batches):
+        rows = order[t * batch_size:(t + 1) * batch_size]
+        for m in range(M):
+            block = x[m]
+            for i in range(batch_size):
+                for j in range(block.shape[1]):
+                    block[i, j] = data[rows[i], col_start[m] + j]
+        current[:] = 0
+        mean_field_layers(x, spare, current, fixed, L, weights, bias, length_weights, units,
+                          mean_length, graph, top, mean_field_plan, missing, n_iter, tol)
+        for _ in range(k):
+            gibbs_sweep(chains, chains_spare, chains_current, bias, length_weights,
+                        length_updates, weights, *gibbs_plan, L_chains, state, clamp)
+        dbm_update(params, velocity, g_pos, g_neg, x, spare, current, chains, chains_spare,
+                   chains_current, L, L_chains, edges, layers, *length_updates, momentum,
+                   learning_rate, weight_decay)
+    return n_batches * batch_size

@@ -529,8 +529,10 @@ class _BaseMultimodalRBM(_BaseBoltzmann):
             order = rng.permutation(n_samples)
             # Overflow is detected below and reported as divergence, not as warnings.
             with np.errstate(over="ignore", invalid="ignore"):
-                for batch in gen_batches(n_samples, self.batch_size):
-                    rows = order[batch]
+                done = self._compiled_epoch(model, velocity, chains, X, missing, order, state,
+                                            workspace, lr)
+                for batch in gen_batches(n_samples - done, self.batch_size):
+                    rows = order[done:][batch]
                     v = _dense_rows(X, rows, model.dtype, out=batch_buffer)
                     if self.resample_binary:
                         _resample_binary(model, v, state)
@@ -557,6 +559,13 @@ class _BaseMultimodalRBM(_BaseBoltzmann):
         self._state = state
         self.n_iter_ += n_epochs
         self.reconstruction_error_curve_ = curve
+
+    def _compiled_epoch(self, model, velocity, chains, X, missing, order, state, workspace,
+                        lr):
+        """Train on the first batches of the epoch's ``order`` in one compiled call where the
+        estimator has one; returns how many rows it used (none here: every batch goes
+        through :meth:`_batch_update`)."""
+        return 0
 
     def _warn_if_collapsed(self, model, v, missing, n_epochs_done):
         """ConvergenceWarning if the hidden units no longer depend on the data: on the

@@ -15,8 +15,9 @@ draws, in one kernel per call.
 The deep Boltzmann machine's loops are compiled too, with their matrix products (BLAS through
 numba's ``np.dot``, the same OpenBLAS calls numpy makes) inside: the mean-field inference
 (:func:`mean_field_layers`), a Gibbs sweep (:func:`gibbs_sweep`), the parameter step of joint
-training (:func:`dbm_update`) and a batch or an epoch of PCD for the RBMs of its pretraining
-(:func:`rbm_pcd_step`, :func:`rbm_pcd_epoch`). A DBM's layers reach them as tuples of
+training (:func:`dbm_update`), an epoch of joint training over complete dense rows
+(:func:`dbm_epoch`, the three in a loop over batches) and a batch or an epoch of PCD for the
+RBMs of its pretraining (:func:`rbm_pcd_step`, :func:`rbm_pcd_epoch`). A DBM's layers reach them as tuples of
 arrays with the graph as integer arrays, so one compiled loop serves every architecture, and
 a few hundred Python calls per batch become a handful (at the benchmark's 128-unit layers
 they had cost about a tenth of an epoch). Kernels are compiled on first use and cached on disk

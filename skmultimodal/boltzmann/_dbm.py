@@ -262,7 +262,7 @@ class _DBMModel:
         M = s.n_modalities
         x = self.split(v) + [np.empty((n, w), dtype=self.dtype) for w in s.widths[M:]]
         absent = tuple(bool(a) for a in missing.any(axis=0))
-        plan, _ = self._sweep_plan(absent)
+        plan = self._sweep_plan(absent)
         moving = [i >= M or absent[i] for i in range(len(x))]
         spare = [np.empty_like(a) if k else a for a, k in zip(x, moving)]
         fixed = [np.empty_like(a) if k else b for a, k, b in zip(x, moving, self.biases)]
@@ -283,36 +283,31 @@ class _DBMModel:
     def _sweep_plan(self, moving):
         """The layers that a sweep of :func:`_kernels.mean_field_layers` or
         :func:`_kernels.gibbs_sweep` updates, given which visible layers do (``moving``, a
-        tuple of bools: the modalities missing in some rows; all of them in Gibbs sampling).
-
-        Returns the arrays of the kernels (the layers in update order: odd hidden, even
-        hidden, the moving visible layers; per layer its neighbours whose state changes
-        during the sweeps, as ``ptr``, ``source``, ``edge``, ``transposed``; its units'
-        code, -1 for hidden layers) and, per hidden layer, the edges from the other visible
-        layers, whose input is fixed. Cached.
+        tuple of bools: the modalities missing in some rows; all of them in Gibbs sampling),
+        as the kernels' arrays: the layers in update order (odd hidden, even hidden, the
+        moving visible layers); per layer its neighbours whose state changes during the
+        sweeps (``ptr``, ``source``, ``edge``, ``transposed``: the other visible layers'
+        input is constant); its units' code, -1 for hidden layers. Cached.
         """
         plan = self._sweep_plans.get(moving)
         if plan is None:
             s = self.s
             order = s.odd + s.even_hidden + [m for m in range(s.n_modalities) if moving[m]]
-            ptr, source, edge, transposed, codes, fixed_edges = [0], [], [], [], [], {}
+            ptr, source, edge, transposed, codes = [0], [], [], [], []
             for i in order:
-                fixed_edges[i] = []
                 for e in s.down[i] + s.up[i]:
                     lo, up = s.edges[e]
                     src = lo if up == i else up
-                    if src < s.n_modalities and not moving[src]:
-                        fixed_edges[i].append(e)
-                    else:
+                    if src >= s.n_modalities or moving[src]:
                         source.append(src)
                         edge.append(e)
                         transposed.append(up == i)
                 ptr.append(len(source))
                 codes.append(-1 if i >= s.n_modalities else s.units[i].code)
-            arrays = (np.array(order, dtype=np.intp), np.array(ptr, dtype=np.intp),
-                      np.array(source, dtype=np.intp), np.array(edge, dtype=np.intp),
-                      np.array(transposed, dtype=bool), np.array(codes, dtype=np.intp))
-            plan = self._sweep_plans[moving] = arrays, fixed_edges
+            plan = self._sweep_plans[moving] = (
+                np.array(order, dtype=np.intp), np.array(ptr, dtype=np.intp),
+                np.array(source, dtype=np.intp), np.array(edge, dtype=np.intp),
+                np.array(transposed, dtype=bool), np.array(codes, dtype=np.intp))
         return plan
 
     def mean_field(self, v, missing, n_iter, tol):
@@ -343,7 +338,7 @@ class _DBMModel:
                                 for a, b in zip(spare, x)):
             spare = work["spare"] = [np.empty_like(a) for a in x]
         current = np.zeros(len(x), dtype=np.intp)
-        plan, _ = self._sweep_plan((True,) * s.n_modalities)
+        plan = self._sweep_plan((True,) * s.n_modalities)
         if clamp is None:
             clamp = np.zeros((0, s.n_modalities), dtype=bool)
         _kernels.gibbs_sweep(tuple(x), tuple(spare), current, self.biases, tuple(self.a),
@@ -1131,8 +1126,8 @@ class MultimodalDBM(_PathwaysMixin, _BaseMultimodalRBM):
             X, col_start, order, bs, x, spare, fixed, L, tuple(chains_x), tuple(chains_spare),
             current, chains["L"], tuple(model.W), model.biases, tuple(model.a),
             model.unit_codes, model.mean_length, s.graph, s.top,
-            model._sweep_plan((False,) * s.n_modalities)[0],
-            model._sweep_plan((True,) * s.n_modalities)[0], self.n_mean_field,
+            model._sweep_plan((False,) * s.n_modalities),
+            model._sweep_plan((True,) * s.n_modalities), self.n_mean_field,
             self.mean_field_tol, self.k, state, tuple(model.params()), tuple(velocity),
             tuple(workspace["pos"]), tuple(workspace["neg"]), s.edge_array, s.update_layers,
             self.momentum, lr, self.weight_decay)

@@ -198,9 +198,15 @@ def bernoulli(prob, state, sample):
     _bernoulli_rows(prob, state, sample)
 
 
+@_kernel(error_model="numpy")
 def identity(pre, bias, out):
-    """``out = pre + bias``: the mean of unit-variance Gaussian units."""
-    np.add(pre, bias, out=out)
+    """``out = pre + bias``: the mean of unit-variance Gaussian units (``bias`` ``(1, k)``
+    or per row; ``out`` may be ``pre``)."""
+    per_row = bias.shape[0] > 1
+    for i in range(out.shape[0]):
+        r = i if per_row else 0
+        for j in range(out.shape[1]):
+            out[i, j] = pre[i, j] + bias[r, j]
 
 
 _ZIG_R = 3.6541528853610088
@@ -313,6 +319,7 @@ def add_normal(mean, state, sample):
     state[0], state[1] = s0, s1
 
 
+@_kernel(error_model="numpy")
 def gaussian_sample(pre, bias, state, mean, sample):
     """``mean = pre + bias`` and ``sample ~ N(mean, 1)``."""
     identity(pre, bias, mean)
@@ -665,13 +672,9 @@ def _visible_mean(code, pre, bias, length, out):
     """The conditional mean of visible units of type ``code`` (the ``code`` of the classes
     of ``_units``) given their input ``pre`` (``out`` may be ``pre``)."""
     if code == 0:
-        _sigmoid_rows(pre, pre.dtype.type(1.0), bias, out)
+        sigmoid(pre, bias, out, 1.0)
     elif code == 1:
-        per_row = bias.shape[0] > 1
-        for i in range(out.shape[0]):
-            r = i if per_row else 0
-            for j in range(out.shape[1]):
-                out[i, j] = pre[i, j] + bias[r, j]
+        identity(pre, bias, out)
     else:
         softmax(pre, bias, length, out)
 
@@ -683,8 +686,7 @@ def _visible_sample(code, pre, bias, length, state, mean, sample):
     if code == 0:
         sigmoid_sample(pre, bias, state, mean, sample)
     elif code == 1:
-        _visible_mean(1, pre, bias, length, mean)
-        add_normal(mean, state, sample)
+        gaussian_sample(pre, bias, state, mean, sample)
     else:
         multinomial_sample(pre, bias, length, state, mean, sample)
 
@@ -1113,7 +1115,7 @@ def dbm_epoch(data, col_start, order, batch_size, x, spare, fixed, L, chains, ch
     missing = np.zeros((batch_size, M), dtype=np.bool_)
     clamp = np.zeros((0, M), dtype=np.bool_)
     current = np.zeros(len(x), dtype=np.intp)
-    length_updates = (graph[10], graph[11])
+    length_updates = graph[10:]  # the lengths' modalities and layers (_Structure.graph)
     for t in range(n_batches):
         rows = order[t * batch_size:(t + 1) * batch_size]
         for m in range(M):

@@ -182,6 +182,45 @@ def test_softmax_kernels_are_scipys_softmax(dtype):
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_ordered_maximum_is_numpys_maximum(dtype):
+    """The softmax's row maximum, taken on the floats' bits as integers: rows all
+    negative, mixed, with signed zeros, infinities and subnormals."""
+    from numba import njit
+
+    row_max = njit(lambda row: _kernels._ordered_max(row))
+    tiny = np.finfo(dtype).smallest_subnormal
+    rows = [[-3.5, -1e-3, -7.0], [-2.0, 4.0, 0.5, 3.9], [-0.0, -1.0], [0.0, -0.0, -5.0],
+            [-np.inf, -1e30], [np.inf, 1.0], [-np.inf], [tiny, 0.0], [-tiny, -2 * tiny]]
+    rng = np.random.default_rng(0)
+    rows += [rng.standard_normal(n) * 10.0 ** rng.integers(-5, 5) for n in (1, 7, 64, 201)]
+    for row in rows:
+        row = np.asarray(row, dtype=dtype)
+        assert row_max(row) == row.max(), row
+    assert {str(sig.return_type) for sig in row_max.nopython_signatures} == {np.dtype(dtype).name}
+    assert np.isnan(row_max(np.array([1.0, np.nan, 2.0], dtype=dtype)))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_multinomial_draws_no_word_of_probability_zero(dtype):
+    """Words whose probability underflows to zero, first, inside and last in the row, are
+    never drawn (the draws' search over the cumulative sums), and the others in proportion
+    (chi-square)."""
+    logits = np.array([-1e4, 0.3, -1e4, -1e4, 1.0, -0.5, 0.0, -1e4], dtype=dtype)
+    n, length = 4000, 9
+    state = _kernels.new_state(np.random.default_rng(0))
+    pre = np.repeat(logits[None, :], n, axis=0)
+    mean, sample = np.empty_like(pre), np.empty_like(pre)
+    _kernels.multinomial_sample(pre, np.zeros((1, 8), dtype), np.full(n, length, dtype),
+                                state, mean, sample)
+    counts = sample.sum(axis=0)
+    zero = logits < -100
+    assert counts[zero].sum() == 0
+    p = np.exp(logits[~zero] - logits.max())
+    p /= p.sum()
+    assert stats.chisquare(counts[~zero], n * length * p).pvalue > 1e-3
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_length_bias_is_bias_plus_lengths_times_weights(dtype):
     """Rows' hidden bias with document lengths, some of them zero (skipped by the kernel)."""
     rng = np.random.default_rng(0)

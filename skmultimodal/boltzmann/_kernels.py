@@ -326,11 +326,29 @@ def gaussian_sample(pre, bias, state, mean, sample):
     add_normal(mean, state, sample)
 
 
+@intrinsic
+def _pick(typingctx, cond, a, b):
+    """``a if cond else b`` as a ``select`` marked ``!unpredictable``: LLVM keeps it a
+    conditional move, where it would otherwise turn the select of a loop-carried value (a
+    binary search's bound) into a branch that mispredicts about half the time."""
+    if not isinstance(cond, types.Boolean) or a != b:
+        return None
+
+    def codegen(context, builder, signature, args):
+        chosen = builder.select(*args)
+        chosen.set_metadata("unpredictable", builder.module.add_metadata([]))
+        return chosen
+
+    return a(cond, a, b), codegen
+
+
 @njit(inline="always")
 def _draw_counts(prob_row, length, cdf, sample, i, s0, s1):
     """``sample[i]`` counts ``round(length)`` draws from ``prob_row`` normalised (the
-    cumulative sums in ``cdf``, float64, the last one the row's total; each draw inverted by
-    binary search); returns the new state."""
+    cumulative sums in ``cdf``, float64, the last one the row's total); returns the new
+    state. Each draw is the first ``j`` with ``cdf[j] > u`` for ``u`` uniform in ``[0,
+    total)``, found by a branch-free binary search over ``cdf[:-1]`` (so ``j <= k - 1``
+    whatever the rounding of ``u``)."""
     k = prob_row.shape[0]
     acc = 0.0
     for j in range(k):
@@ -340,13 +358,11 @@ def _draw_counts(prob_row, length, cdf, sample, i, s0, s1):
     for _ in range(int(round(length))):
         u, s0, s1 = _next_uniform(s0, s1)
         u *= cdf[k - 1]
-        lo, hi = 0, k - 1
-        while lo < hi:
-            mid = (lo + hi) // 2
-            if cdf[mid] > u:
-                hi = mid
-            else:
-                lo = mid + 1
+        lo, size = 0, k  # the answer lies in lo:lo + size
+        while size > 1:
+            half = size >> 1
+            lo = _pick(cdf[lo + half - 1] <= u, lo + half, lo)
+            size -= half
         sample[i, lo] += 1.0
     return s0, s1
 
@@ -867,43 +883,55 @@ def mean_field_layers(x, spare, current, fixed, L, weights, bias, length_weights
 # -- the Replicated Softmax ---------------------------------------------------------------------
 
 
+def _ordered_max(row):
+    """The largest entry of a 1-D float array; numba only."""
+    raise NotImplementedError("a numba function")
+
+
+@overload(_ordered_max)
+def _ordered_max_impl(row):
+    """As integers: a float's bits ``b`` map to ``b ^ ((b >> (w - 1)) & (2**(w-1) - 1))``
+    (signed, ``w`` bits), which orders the floats as the integers (the negative ones'
+    magnitude bits flipped) and is its own inverse. The integer maximum vectorises; a
+    floating-point one does not (LLVM will not reorder a NaN-aware comparison). A positive
+    NaN is the largest; any NaN in the row gives a NaN softmax either way."""
+    bits = {types.float32: np.int32, types.float64: np.int64}.get(row.dtype)
+    if bits is None:
+        return None
+    shift = bits(8 * np.dtype(bits).itemsize - 1)
+    magnitude, lowest = bits(np.iinfo(bits).max), bits(np.iinfo(bits).min)
+
+    def ordered_max(row):
+        keys = row.view(bits)
+        top = lowest
+        for j in range(keys.shape[0]):
+            b = keys[j]
+            top = max(top, bits(b ^ ((b >> shift) & magnitude)))
+        return _as_float(bits(top ^ ((top >> shift) & magnitude)))
+
+    return ordered_max
+
+
 @njit(inline="always")
 def _shifted_exp_row(pre, bias, i, r, row):
-    """``row = exp(x - max(x))`` for ``x = pre[i] + bias[r]`` (which cannot overflow). The
-    maximum runs in four interleaved partial maxima (a plain running maximum does not
-    vectorise), the ``exp`` is :func:`_exp_nonpositive`."""
+    """``row = exp(x - max(x))`` for ``x = pre[i] + bias[r]`` (which cannot overflow), the
+    maximum by :func:`_ordered_max`, the ``exp`` by :func:`_exp_nonpositive`."""
     k = row.shape[0]
     for j in range(k):
         row[j] = pre[i, j] + bias[r, j]
-    k4 = k - k % 4
-    m0 = m1 = m2 = m3 = row[0]
-    for j in range(0, k4, 4):
-        m0 = max(m0, row[j])
-        m1 = max(m1, row[j + 1])
-        m2 = max(m2, row[j + 2])
-        m3 = max(m3, row[j + 3])
-    top = max(max(m0, m1), max(m2, m3))
-    for j in range(k4, k):
-        top = max(top, row[j])
+    top = _ordered_max(row)
     for j in range(k):
         row[j] = _exp_nonpositive(row[j] - top)
 
 
-@njit(inline="always")
+@_kernel(fastmath={"reassoc"})
 def _row_total(row):
-    """The sum of ``row`` (float64) in four interleaved partial sums: a single running sum
-    is a chain of dependent additions, four run at once."""
-    k = row.shape[0]
-    k4 = k - k % 4
-    t0 = t1 = t2 = t3 = 0.0
-    for j in range(0, k4, 4):
-        t0 += row[j]
-        t1 += row[j + 1]
-        t2 += row[j + 2]
-        t3 += row[j + 3]
-    for j in range(k4, k):
-        t0 += row[j]
-    return (t0 + t1) + (t2 + t3)
+    """The sum of a 1-D array in float64, in whatever order vectorises (a separate function:
+    its reassociation flag stays on this loop)."""
+    total = 0.0
+    for j in range(row.shape[0]):
+        total += row[j]
+    return total
 
 
 @_kernel(error_model="numpy", fastmath={"contract"})

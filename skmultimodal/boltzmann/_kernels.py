@@ -414,9 +414,10 @@ def momentum_step(
 def momentum_step_sums(param, velocity, x_pos, x_neg, scale_pos, scale_neg, momentum,
                        learning_rate):
     """:func:`momentum_step` of a bias row ``param`` (``(1, k)``, no weight decay) whose
-    statistics are the column sums of ``x_pos`` and ``x_neg``, summed here in float64."""
+    statistics are the column sums of ``x_pos`` and ``x_neg``, summed in ``param``'s dtype
+    (as the weights' statistics are, by BLAS)."""
     k = param.shape[1]
-    pos, neg = np.zeros(k), np.zeros(k)
+    pos, neg = np.zeros(k, dtype=param.dtype), np.zeros(k, dtype=param.dtype)
     for i in range(x_pos.shape[0]):
         for j in range(k):
             pos[j] += x_pos[i, j]
@@ -428,7 +429,7 @@ def momentum_step_sums(param, velocity, x_pos, x_neg, scale_pos, scale_neg, mome
     scale_pos, scale_neg = t(scale_pos), t(scale_neg)
     for j in range(k):
         v = momentum * velocity[0, j] + learning_rate * (
-            scale_pos * t(pos[j]) - scale_neg * t(neg[j]))
+            scale_pos * pos[j] - scale_neg * neg[j])
         velocity[0, j] = v
         param[0, j] += v
 
@@ -1096,6 +1097,16 @@ def dbm_update(params, velocity, g_pos, g_neg, x_pos, spare_pos, current_pos, x_
                       learning_rate, 0.0)
 
 
+@njit(inline="always")
+def _copy_row(src, start, dst):
+    """``dst[:] = src[start:start + len(dst)]`` as a loop over two 1-D views: vectorised
+    loads, where an index ``start + j`` into the 2-D data (which numba must check for
+    wrap-around) or a 2-D slice assignment is copied value by value."""
+    src = src[start:]
+    for j in range(dst.shape[0]):
+        dst[j] = src[j]
+
+
 @_kernel(error_model="numpy", fastmath={"contract"})
 def rbm_pcd_epoch(data, rows, col_start, order, batch_size, W, b, c, A, uses_length,
                   velocity, h_chains, L_chains, groups, up, down, k, state, momentum,
@@ -1104,16 +1115,13 @@ def rbm_pcd_epoch(data, rows, col_start, order, batch_size, W, b, c, A, uses_len
     ``batch_size`` rows in ``order``, row ``i`` being ``data[rows[i], col_start:]``'s first
     ``W.shape[1]`` columns, gathered into ``v_buffer``; the document lengths (the row sums
     of the Replicated Softmax groups) into ``L_buffer`` (``(batch_size, M)``)."""
-    F = W.shape[1]
     n = order.shape[0]
     for start in range(0, n, batch_size):
         stop = min(start + batch_size, n)
         v = v_buffer[: stop - start]
         L = L_buffer[: stop - start]
         for i in range(stop - start):
-            r = rows[order[start + i]]
-            for j in range(F):
-                v[i, j] = data[r, col_start + j]
+            _copy_row(data[rows[order[start + i]]], col_start, v[i])
         L[:] = 0
         for g in range(groups.shape[0]):
             if groups[g, 2] == 2:
@@ -1149,8 +1157,7 @@ def dbm_epoch(data, col_start, order, batch_size, x, spare, fixed, L, chains, ch
         for m in range(M):
             block = x[m]
             for i in range(batch_size):
-                for j in range(block.shape[1]):
-                    block[i, j] = data[rows[i], col_start[m] + j]
+                _copy_row(data[rows[i]], col_start[m], block[i])
         current[:] = 0
         mean_field_layers(x, spare, current, fixed, L, weights, bias, length_weights, units,
                           mean_length, graph, top, mean_field_plan, missing, n_iter, tol)

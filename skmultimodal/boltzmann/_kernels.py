@@ -594,6 +594,7 @@ def sigmoid_moved(pre, bias, out, old, frozen, moved, tol):
     vectorises, a running maximum does not). ``out`` may be ``pre``, not ``old``."""
     n, k = pre.shape
     per_row = bias.shape[0] > 1
+    tol = pre.dtype.type(tol)  # a float64 test would convert every value
     for i in range(n):
         if frozen[i]:
             for j in range(k):
@@ -613,6 +614,23 @@ def sigmoid_moved(pre, bias, out, old, frozen, moved, tol):
                 changed |= abs(p - old[i, j]) > tol
         if changed:
             moved[i] = True
+
+
+@njit(inline="always")
+def _add_rows(src, out, keep=1):
+    """``out = keep * out + src`` (``keep`` 1 or 0) with ``src`` ``(n, k)`` or one row
+    ``(1, k)`` for every row, as loops that vectorise: numba's ``out += src`` and
+    ``out[:] = src`` on 2-D arrays go value by value."""
+    n, k = out.shape
+    per_row = src.shape[0] > 1
+    for i in range(n):
+        r = i if per_row else 0
+        if keep:
+            for j in range(k):
+                out[i, j] += src[r, j]
+        else:
+            for j in range(k):
+                out[i, j] = src[r, j]
 
 
 @_kernel
@@ -642,7 +660,7 @@ def _layer_input(x, spare, current, weights, start, stop, source, edge, transpos
         else:
             term = np.empty_like(out)
             _layer_product(a, weights[edge[q]], transposed[q], term)
-            out += term
+            _add_rows(term, out)
 
 
 @_kernel(error_model="numpy", fastmath={"contract"})
@@ -719,10 +737,12 @@ def _layer_biases(bias, length_weights, L, length_modality, length_layer):
         m, layer = length_modality[k], length_layer[k]
         if biases[layer].shape[0] == 1:
             biases[layer] = np.empty((n, bias[layer].shape[1]), dtype=L.dtype)
-            biases[layer][:] = bias[layer]
+            _add_rows(bias[layer], biases[layer], 0)
+        out, weight = biases[layer], length_weights[m][0]  # not list items in the loop
         for i in range(n):
-            for j in range(biases[layer].shape[1]):
-                biases[layer][i, j] += L[i, m] * length_weights[m][0, j]
+            length = L[i, m]
+            for j in range(out.shape[1]):
+                out[i, j] += length * weight[j]
     return biases
 
 
@@ -741,37 +761,36 @@ def _mean_field_start(x, fixed, L, weights, bias, length_weights, units, mean_le
                 x[m][i, :] = 0
                 L[i, m] = mean_length[m] if units[m] == 2 else 0
             elif units[m] == 2:
-                total = 0.0
-                for j in range(x[m].shape[1]):
-                    total += x[m][i, j]
-                L[i, m] = total
+                L[i, m] = _row_total(x[m][i])
             else:
                 L[i, m] = 0
     biases = _layer_biases(bias, length_weights, L, length_modality, length_layer)
     for m in range(M):
         if absent[m]:
-            fixed[m][:] = bias[m]
+            _add_rows(bias[m], fixed[m], 0)
     # bottom-up through the present pathways, a layer with a layer above it taking its
     # input doubled; the top layer's input from the present pathways scaled by
     # n_modalities / n_present
     any_missing = absent.any()
     for p in range(up_order.shape[0]):
         layer = up_order[p]
-        fixed[layer][:] = biases[layer]
-        pre = np.zeros_like(x[layer])
+        _add_rows(biases[layer], fixed[layer], 0)
+        pre = np.empty_like(x[layer])
+        if down_ptr[p] == down_ptr[p + 1]:
+            pre[:] = 0
         for q in range(down_ptr[p], down_ptr[p + 1]):
             e = down_edge[q]
             lower = edge_lower[e]
-            term = np.empty_like(pre)
+            term = pre if q == down_ptr[p] else np.empty_like(pre)
             _layer_product(x[lower], weights[e], True, term)
             if layer == top and any_missing:
                 for i in range(n):
                     if missing[i, edge_modality[e]]:
                         term[i, :] = 0
             if lower < M and not absent[lower]:
-                constant = fixed[layer]
-                constant += term
-            pre += term
+                _add_rows(term, fixed[layer])
+            if q > down_ptr[p]:
+                _add_rows(term, pre)
         scale = 2.0 if doubled[layer] else 1.0
         if layer == top and any_missing:
             for i in range(n):
@@ -1126,10 +1145,7 @@ def rbm_pcd_epoch(data, rows, col_start, order, batch_size, W, b, c, A, uses_len
         for g in range(groups.shape[0]):
             if groups[g, 2] == 2:
                 for i in range(stop - start):
-                    total = 0.0
-                    for j in range(groups[g, 0], groups[g, 1]):
-                        total += v[i, j]
-                    L[i, groups[g, 3]] = total
+                    L[i, groups[g, 3]] = _row_total(v[i, groups[g, 0]:groups[g, 1]])
         rbm_pcd_step(W, b, c, A, uses_length, velocity, v, L, h_chains, L_chains, groups, up,
                      down, k, state, momentum, learning_rate, weight_decay, buffers)
 

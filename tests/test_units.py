@@ -221,6 +221,26 @@ def test_multinomial_draws_no_word_of_probability_zero(dtype):
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_layer_product_is_the_product_with_or_without_the_fortran_copy(dtype):
+    """A layer's input ``a @ w.T`` (or ``a @ w``), on shapes either side of the rule that
+    copies ``a`` to Fortran order first."""
+    rng = np.random.default_rng(0)
+    for n, inner, k, copied in [(32, 128, 128, True), (32, 256, 128, False),
+                                (48, 100, 128, True), (64, 100, 128, False), (3, 5, 4, True)]:
+        assert _kernels.fortran_copy_pays(n, inner, k) == copied
+        a, w = rng.standard_normal((n, inner)).astype(dtype), rng.standard_normal((k, inner))
+        w = w.astype(dtype)
+        out = np.empty((n, k), dtype)
+        _kernels._layer_product(a, w, True, out)
+        np.testing.assert_allclose(out, a @ w.T, rtol=1e-4 if dtype == np.float32 else 1e-10,
+                                   atol=1e-4 if dtype == np.float32 else 1e-10)
+        out2 = np.empty((n, inner), dtype)
+        _kernels._layer_product(out, w, False, out2)
+        np.testing.assert_allclose(out2, out @ w, rtol=1e-3 if dtype == np.float32 else 1e-10,
+                                   atol=1e-3 if dtype == np.float32 else 1e-10)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_length_bias_is_bias_plus_lengths_times_weights(dtype):
     """Rows' hidden bias with document lengths, some of them zero (skipped by the kernel)."""
     rng = np.random.default_rng(0)

@@ -31,11 +31,11 @@ _BINARY = VISIBLE_UNITS["binary"]
 
 
 def _matmul(a, b, out=None):
-    """``a @ b`` (into ``out``). For a few rows of ``a`` times a transposed matrix (``b`` a
-    ``.T`` view: a layer's input from the layer below), OpenBLAS is up to twice as fast with
-    ``a`` in Fortran order too, even with the copy (measured in float32 at 32 rows: 9 us
-    instead of 17 for 128x128 weights); from about 64 rows on the copy costs more."""
-    if a.shape[0] <= 48 and b.flags.f_contiguous and not b.flags.c_contiguous:
+    """``a @ b`` (into ``out``), ``a`` copied to Fortran order first if ``b`` is a
+    transposed matrix (a ``.T`` view: a layer's input from the layer below) and
+    :func:`_kernels.fortran_copy_pays`."""
+    if (b.flags.f_contiguous and not b.flags.c_contiguous
+            and _kernels.fortran_copy_pays(a.shape[0], a.shape[1], b.shape[1])):
         a = np.asfortranarray(a)
     return np.matmul(a, b, out=out)
 

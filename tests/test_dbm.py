@@ -462,7 +462,7 @@ def test_compiled_pcd_step_is_the_composition_of_its_kernels(k):
                                         (eA, evel[3], L.T @ h_pos, L_chains.T @ h_neg, 0.0)]:
         _kernels.momentum_step(param, vel, pos, neg, 1 / n, 1 / nc, mom, lr, decay)
 
-    buffers = (np.empty((n, K)), *(np.empty((nc, F)) for _ in range(3)), np.empty((nc, K)),
+    buffers = (np.empty((n, K)), *(np.empty((nc, F)) for _ in range(2)), np.empty((nc, K)),
                np.empty((K, F)), np.empty((K, F)))
     _kernels.rbm_pcd_step(W, b, c, A, True, tuple(velocity), v, L, h_chains, L_chains, groups,
                           up, down, k, state, mom, lr, wd, buffers)

@@ -481,7 +481,7 @@ def _train_rbm(model, batches, n_rows, up, down, est, rng, state, name, schedule
     # np.zeros, not zeros_like: calloc'd pages are zeroed on first touch, not in a pass
     vel = [np.zeros((K, F), dtype), np.zeros((1, K), dtype),
            np.zeros((1, F), dtype), np.zeros(model.length_bias.shape, dtype)]
-    buffers = (np.empty((est.batch_size, K), dtype), *(np.empty((nc, F), dtype) for _ in range(3)),
+    buffers = (np.empty((est.batch_size, K), dtype), *(np.empty((nc, F), dtype) for _ in range(2)),
                np.empty((nc, K), dtype), np.empty((K, F), dtype), np.empty((K, F), dtype))
     if source is not None:
         v_buffer = np.empty((est.batch_size, F), dtype)

@@ -287,43 +287,56 @@ def _normal(s0, s1):
 @_kernel(error_model="numpy")
 def add_normal(mean, state, sample):
     """``sample = mean + N(0, 1)`` noise, elementwise, by Marsaglia & Tsang's ziggurat
-    (``sample`` may be ``mean``).
+    (``sample`` may be ``mean``; :func:`_normal_rows`)."""
+    _normal_rows(mean, np.zeros((1, mean.shape[1]), dtype=mean.dtype), state, sample)
+
+
+@njit(inline="always")
+def _normal_rows(pre, bias, state, sample):
+    """``sample = pre + bias + N(0, 1)`` noise, elementwise (``bias`` ``(1, k)`` or per row),
+    by Marsaglia & Tsang's ziggurat.
 
     Row by row, one lane per column (:func:`_lane_states`) draws a candidate for every
     value (:func:`_ziggurat_candidate`: the loop over lanes vectorises, table lookups as
     gathers); the few values rejected by the fast path are then finished one by one from
     the caller's generator, by the wedge or tail test of the same candidate and, if that
     fails too, a fresh draw (:func:`_normal`): each value follows the ziggurat exactly."""
-    n, k = mean.shape
+    n, k = pre.shape
+    per_row = bias.shape[0] > 1
     a, b = _lane_states(state, k)
     raw = np.empty(k, dtype=np.uint64)
     s0, s1 = state[0], state[1]
     for i in range(n):
         rejected = 0
+        row = i if per_row else 0
         for j in range(k):
             r, t0, t1 = _next_raw(a[j], b[j])
             a[j] = t0
             b[j] = t1
             _, x, accepted = _ziggurat_candidate(r)
-            sample[i, j] = mean[i, j] + (x if accepted else 0.0)
+            sample[i, j] = pre[i, j] + bias[row, j] + (x if accepted else 0.0)
             raw[j] = r
             rejected += not accepted
-        if rejected:
-            for j in range(k):
-                layer, x, accepted = _ziggurat_candidate(raw[j])
+        j = 0
+        while rejected:  # up to the row's last rejected value
+            layer, x, accepted = _ziggurat_candidate(raw[j])
+            if not accepted:
+                rejected -= 1
+                accepted, x, s0, s1 = _ziggurat_edge(layer, x, s0, s1)
                 if not accepted:
-                    accepted, x, s0, s1 = _ziggurat_edge(layer, x, s0, s1)
-                    if not accepted:
-                        x, s0, s1 = _normal(s0, s1)
-                    sample[i, j] += x
+                    x, s0, s1 = _normal(s0, s1)
+                sample[i, j] += x
+            j += 1
     state[0], state[1] = s0, s1
 
 
 @_kernel(error_model="numpy")
 def gaussian_sample(pre, bias, state, mean, sample):
-    """``mean = pre + bias`` and ``sample ~ N(mean, 1)``."""
-    identity(pre, bias, mean)
-    add_normal(mean, state, sample)
+    """``mean = pre + bias`` (not computed if ``mean`` has no rows) and ``sample ~ N(pre +
+    bias, 1)``."""
+    if mean.shape[0]:
+        identity(pre, bias, mean)
+    _normal_rows(pre, bias, state, sample)
 
 
 @intrinsic
@@ -617,6 +630,14 @@ def sigmoid_moved(pre, bias, out, old, frozen, moved, tol):
 
 
 @njit(inline="always")
+def _scale_rows(x, scale):
+    """``x *= scale`` in place, as a loop that vectorises (numba's 2-D ``*=`` does not)."""
+    for i in range(x.shape[0]):
+        for j in range(x.shape[1]):
+            x[i, j] *= scale
+
+
+@njit(inline="always")
 def _add_rows(src, out, keep=1):
     """``out = keep * out + src`` (``keep`` 1 or 0) with ``src`` ``(n, k)`` or one row
     ``(1, k)`` for every row, as loops that vectorise: numba's ``out += src`` and
@@ -702,8 +723,8 @@ def gibbs_sweep(x, spare, current, bias, length_weights, length_updates, weights
         if code < 0:
             sigmoid_sample(pre, biases[layer], state, pre, out)
         else:
-            _visible_sample(code, pre, biases[layer], lengths[:, layer], state,
-                            np.empty_like(out), out)
+            _visible_sample(code, pre, biases[layer], lengths[:, layer], state, out[:0],
+                            out)
         if code >= 0 and clamped:
             for i in range(n):
                 if clamp[i, layer]:
@@ -726,9 +747,11 @@ def _visible_mean(code, pre, bias, length, out):
 @_kernel
 def _visible_sample(code, pre, bias, length, state, mean, sample):
     """``sample ~ p(v | input pre)`` for visible units of type ``code``, with ``mean`` their
-    conditional mean (as the ``sample`` method of the classes of ``_units``)."""
+    conditional mean (as the ``sample`` method of the classes of ``_units``); if ``mean``
+    has no rows the means are not kept (computed in ``pre`` or ``sample``, or not at all)."""
+    keep = mean.shape[0] > 0
     if code == 0:
-        sigmoid_sample(pre, bias, state, mean, sample)
+        sigmoid_sample(pre, bias, state, mean if keep else pre, sample)
     elif code == 1:
         gaussian_sample(pre, bias, state, mean, sample)
     else:
@@ -979,10 +1002,11 @@ def softmax(pre, bias, length, out):
 
 @_kernel(error_model="numpy", fastmath={"contract"})
 def multinomial_sample(pre, bias, length, state, mean, sample):
-    """``mean`` as :func:`softmax`; ``sample[i]`` counts ``round(length[i])`` draws of a
-    word from ``softmax(pre[i] + bias)``, each inverting the row's cumulative distribution by
-    binary search. One pass per row over data in cache: the shifted input, its ``exp``,
-    the cumulative sums with the draws, the mean."""
+    """``mean`` as :func:`softmax` (not computed if ``mean`` has no rows); ``sample[i]``
+    counts ``round(length[i])`` draws of a word from ``softmax(pre[i] + bias)``, each
+    inverting the row's cumulative distribution by binary search. One pass per row over
+    data in cache: the shifted input, its ``exp``, the cumulative sums with the draws, the
+    mean."""
     n, k = pre.shape
     per_row = bias.shape[0] > 1
     row = np.empty(k, dtype=mean.dtype)
@@ -991,9 +1015,10 @@ def multinomial_sample(pre, bias, length, state, mean, sample):
     for i in range(n if k else 0):
         _shifted_exp_row(pre, bias, i, i if per_row else 0, row)
         s0, s1 = _draw_counts(row, length[i], cdf, sample, i, s0, s1)
-        scale = length[i] / cdf[k - 1]
-        for j in range(k):
-            mean[i, j] = row[j] * scale
+        if mean.shape[0]:
+            scale = length[i] / cdf[k - 1]
+            for j in range(k):
+                mean[i, j] = row[j] * scale
     state[0], state[1] = s0, s1
 
 
@@ -1019,11 +1044,11 @@ def rbm_pcd_step(W, b, c, A, uses_length, velocity, v, L, h_chains, L_chains, gr
     ``k`` steps draws the visible chains given ``down * W^T h`` group by group (``groups``:
     rows ``(start, stop, unit code, modality)`` of the visible columns, the modality's
     document lengths in ``L_chains``), then the chains' hidden units ``h_chains`` given
-    ``up * W v``. ``buffers``: ``h_pos`` (at least the batch's rows), ``pre_v``,
-    ``mean_v``, ``v_neg`` (the chains' shape over ``F``), ``h_neg``, ``g_pos``, ``g_neg``
-    (shaped as ``W``). The draws are those of the uncompiled step, in order.
+    ``up * W v``. ``buffers``: ``h_pos`` (at least the batch's rows), ``pre_v``, ``v_neg``
+    (the chains' shape over ``F``), ``h_neg``, ``g_pos``, ``g_neg`` (shaped as ``W``). The
+    draws are those of the uncompiled step, in order (the visible means are not kept).
     """
-    h_pos_all, pre_v, mean_v, v_neg, h_neg, g_pos, g_neg = buffers
+    h_pos_all, pre_v, v_neg, h_neg, g_pos, g_neg = buffers
     n = v.shape[0]
     nc = h_chains.shape[0]
     h_pos = h_pos_all[:n]
@@ -1034,19 +1059,17 @@ def rbm_pcd_step(W, b, c, A, uses_length, velocity, v, L, h_chains, L_chains, gr
     for _ in range(k):
         np.dot(h_chains, W, pre_v)
         if down != 1.0:
-            pre_v *= pre_v.dtype.type(down)
+            _scale_rows(pre_v, pre_v.dtype.type(down))
         if groups.shape[0] == 1:
             _visible_sample(groups[0, 2], pre_v, c_row, L_chains[:, groups[0, 3]], state,
-                            mean_v, v_neg)
+                            v_neg[:0], v_neg)
         else:  # each group's columns as contiguous blocks, and back
             for g in range(groups.shape[0]):
                 lo, hi = groups[g, 0], groups[g, 1]
-                mean = np.empty((nc, hi - lo), dtype=W.dtype)
                 sample = np.empty((nc, hi - lo), dtype=W.dtype)
                 _visible_sample(groups[g, 2], np.ascontiguousarray(pre_v[:, lo:hi]),
                                 np.ascontiguousarray(c_row[:, lo:hi]),
-                                L_chains[:, groups[g, 3]], state, mean, sample)
-                mean_v[:, lo:hi] = mean
+                                L_chains[:, groups[g, 3]], state, sample[:0], sample)
                 v_neg[:, lo:hi] = sample
         _layer_product(v_neg, W, True, h_neg)
         sigmoid_sample(h_neg, bias_neg, state, h_neg, h_chains, up)

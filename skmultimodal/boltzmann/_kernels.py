@@ -490,6 +490,19 @@ def _as_float(typingctx, bits):
     return result(bits), codegen
 
 
+@intrinsic
+def _float_bits(typingctx, x):
+    """The integer with the bit pattern of ``x`` (float32 -> int32, float64 -> int64)."""
+    result = {types.float32: types.int32, types.float64: types.int64}.get(x)
+    if result is None:
+        return None
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], context.get_value_type(result))
+
+    return result(x), codegen
+
+
 def _exp_nonpositive(x):
     """``exp(x)`` for ``x <= 0`` (NaN stays NaN), in the dtype of ``x``; numba only."""
     raise NotImplementedError("a numba function")
@@ -940,7 +953,7 @@ def _ordered_max(row):
     raise NotImplementedError("a numba function")
 
 
-@overload(_ordered_max)
+@overload(_ordered_max, inline="always")
 def _ordered_max_impl(row):
     """As integers: a float's bits ``b`` map to ``b ^ ((b >> (w - 1)) & (2**(w-1) - 1))``
     (signed, ``w`` bits), which orders the floats as the integers (the negative ones'
@@ -954,10 +967,9 @@ def _ordered_max_impl(row):
     magnitude, lowest = bits(np.iinfo(bits).max), bits(np.iinfo(bits).min)
 
     def ordered_max(row):
-        keys = row.view(bits)
         top = lowest
-        for j in range(keys.shape[0]):
-            b = keys[j]
+        for j in range(row.shape[0]):
+            b = _float_bits(row[j])
             top = max(top, bits(b ^ ((b >> shift) & magnitude)))
         return _as_float(bits(top ^ ((top >> shift) & magnitude)))
 

@@ -288,6 +288,29 @@ def test_gaussian_noise_in_place_is_the_same_draw():
     assert not np.any(out == mean)
 
 
+@pytest.mark.parametrize("name", ["binary", "gaussian", "replicated_softmax"])
+def test_sampling_into_the_input_and_without_means_makes_the_same_draws(name):
+    """A unit type's ``sample`` with ``mean`` the input array itself (as MultimodalRBM calls
+    it), or with a mean buffer of no rows (only the draws wanted, as the DBM's negative
+    phase), draws what it draws into separate arrays from the same generator state."""
+    rng = np.random.default_rng(0)
+    pre = rng.standard_normal((40, 9)) * 2
+    bias = rng.standard_normal((1, 9))
+    length = np.full(40, 5.0)
+    units = VISIBLE_UNITS[name]
+    state = _kernels.new_state(rng)
+    mean, sample = np.empty_like(pre), np.empty_like(pre)
+    units.sample(pre.copy(), bias, length, state.copy(), mean, sample)
+    aliased, sample_aliased = pre.copy(), np.empty_like(pre)
+    units.sample(aliased, bias, length, state.copy(), aliased, sample_aliased)
+    np.testing.assert_array_equal(aliased, mean)
+    np.testing.assert_array_equal(sample_aliased, sample)
+    sample_only = np.empty_like(pre)
+    _kernels._visible_sample(units.code, pre.copy(), bias, length, state.copy(), pre[:0],
+                             sample_only)
+    np.testing.assert_allclose(sample_only, sample, rtol=1e-12, atol=1e-12)
+
+
 def test_gaussian_noise_has_normal_tails():
     """The ziggurat's rare branches: the wedges of its layers and the tail beyond
     ``r = 3.654`` (drawn separately), against the normal's probabilities of |z| beyond a few

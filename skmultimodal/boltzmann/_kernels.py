@@ -288,13 +288,13 @@ def _normal(s0, s1):
 def add_normal(mean, state, sample):
     """``sample = mean + N(0, 1)`` noise, elementwise, by Marsaglia & Tsang's ziggurat
     (``sample`` may be ``mean``; :func:`_normal_rows`)."""
-    _normal_rows(mean, np.zeros((1, mean.shape[1]), dtype=mean.dtype), state, sample)
+    _normal_rows(mean, mean[:0], state, sample)
 
 
 @njit(inline="always")
 def _normal_rows(pre, bias, state, sample):
-    """``sample = pre + bias + N(0, 1)`` noise, elementwise (``bias`` ``(1, k)`` or per row),
-    by Marsaglia & Tsang's ziggurat.
+    """``sample = pre + bias + N(0, 1)`` noise, elementwise (``bias`` ``(1, k)``, per row, or
+    with no rows for none), by Marsaglia & Tsang's ziggurat.
 
     Row by row, one lane per column (:func:`_lane_states`) draws a candidate for every
     value (:func:`_ziggurat_candidate`: the loop over lanes vectorises, table lookups as
@@ -303,6 +303,7 @@ def _normal_rows(pre, bias, state, sample):
     fails too, a fresh draw (:func:`_normal`): each value follows the ziggurat exactly."""
     n, k = pre.shape
     per_row = bias.shape[0] > 1
+    biased = bias.shape[0] > 0
     a, b = _lane_states(state, k)
     raw = np.empty(k, dtype=np.uint64)
     s0, s1 = state[0], state[1]
@@ -314,7 +315,8 @@ def _normal_rows(pre, bias, state, sample):
             a[j] = t0
             b[j] = t1
             _, x, accepted = _ziggurat_candidate(r)
-            sample[i, j] = pre[i, j] + bias[row, j] + (x if accepted else 0.0)
+            base = pre[i, j] + bias[row, j] if biased else pre[i, j]
+            sample[i, j] = base + (x if accepted else 0.0)
             raw[j] = r
             rejected += not accepted
         j = 0
@@ -332,11 +334,13 @@ def _normal_rows(pre, bias, state, sample):
 
 @_kernel(error_model="numpy")
 def gaussian_sample(pre, bias, state, mean, sample):
-    """``mean = pre + bias`` (not computed if ``mean`` has no rows) and ``sample ~ N(pre +
-    bias, 1)``."""
+    """``mean = pre + bias`` and ``sample ~ N(mean, 1)`` (``mean`` may be ``pre``); if
+    ``mean`` has no rows, the sample alone, in one pass."""
     if mean.shape[0]:
         identity(pre, bias, mean)
-    _normal_rows(pre, bias, state, sample)
+        _normal_rows(mean, mean[:0], state, sample)
+    else:
+        _normal_rows(pre, bias, state, sample)
 
 
 @intrinsic

@@ -10,7 +10,12 @@ own ``exp`` (:func:`_exp_nonpositive`: arithmetic that LLVM vectorises, where nu
 ``math.exp`` is a scalar libm call without Intel's SVML), so the bias, the sigmoid and what
 follows it (the Bernoulli draw, the mean-field convergence test) are one vectorised pass.
 The Replicated Softmax's ``exp`` is the same function, between the row's maximum and the
-draws, in one kernel per call.
+draws, in one kernel per call. Where LLVM would not vectorise a loop as written, it is written
+so that it does: the softmax's row maximum is taken on the floats' bits as integers
+(:func:`_ordered_max`), row totals in a separately compiled loop that may reassociate
+(:func:`_row_total`), 2-D additions, copies and scalings as plain loops (numba's ``a += b``
+on 2-D arrays goes value by value, and an index with an offset into 2-D data is gathered
+value by value); the draws' binary search stays free of branches (:func:`_pick`).
 
 The deep Boltzmann machine's loops are compiled too, with their matrix products (BLAS through
 numba's ``np.dot``, the same OpenBLAS calls numpy makes) inside: the mean-field inference

@@ -486,23 +486,15 @@ def _same(a, b):
     return a.ctypes.data == b.ctypes.data and a.strides == b.strides
 
 
-@intrinsic
-def _as_float(typingctx, bits):
-    """The float with the bit pattern of ``bits`` (int32 -> float32, int64 -> float64)."""
-    result = {types.int32: types.float32, types.int64: types.float64}.get(bits)
-    if result is None:
-        return None
-
-    def codegen(context, builder, signature, args):
-        return builder.bitcast(args[0], context.get_value_type(result))
-
-    return result(bits), codegen
+_SAME_BITS = {types.int32: types.float32, types.int64: types.float64,
+              types.float32: types.int32, types.float64: types.int64}
 
 
 @intrinsic
-def _float_bits(typingctx, x):
-    """The integer with the bit pattern of ``x`` (float32 -> int32, float64 -> int64)."""
-    result = {types.float32: types.int32, types.float64: types.int64}.get(x)
+def _same_bits(typingctx, x):
+    """The value with the bit pattern of ``x`` as the other kind of number of its width:
+    int32 <-> float32, int64 <-> float64."""
+    result = _SAME_BITS.get(x)
     if result is None:
         return None
 
@@ -543,7 +535,7 @@ def _exp_nonpositive_impl(x):
             k = (x * log2e + magic) - magic
             r = (x - k * ln2_hi) - k * ln2_lo
             p = (((((p0 * r + p1) * r + p2) * r + p3) * r + p4) * r + p5) * (r * r) + r + one
-            return p * _as_float(np.int32((np.int32(k) + 127) << 23))
+            return p * _same_bits(np.int32((np.int32(k) + 127) << 23))
 
         return exp32
     if x == types.float64:
@@ -556,7 +548,7 @@ def _exp_nonpositive_impl(x):
             r = (x - k * 6.93147180369123816490e-01) - k * 1.90821492927058770002e-10
             p = ((((((((((c12 * r + c11) * r + c10) * r + c9) * r + c8) * r + c7) * r + c6) * r
                       + c5) * r + c4) * r + c3) * r + c2) * (r * r) + r + 1.0
-            return p * _as_float((np.int64(k) + 1023) << 52)
+            return p * _same_bits((np.int64(k) + 1023) << 52)
 
         return exp64
     return None
@@ -978,9 +970,9 @@ def _ordered_max_impl(row):
     def ordered_max(row):
         top = lowest
         for j in range(row.shape[0]):
-            b = _float_bits(row[j])
+            b = _same_bits(row[j])
             top = max(top, bits(b ^ ((b >> shift) & magnitude)))
-        return _as_float(bits(top ^ ((top >> shift) & magnitude)))
+        return _same_bits(bits(top ^ ((top >> shift) & magnitude)))
 
     return ordered_max
 

@@ -49,7 +49,9 @@ Three parts, each printing a table:
    -103.8, and seed 0 after the Bernoulli draws became lane-based -105.2 (RBM -103.0, with an
    unreliable AIS run; two more AIS runs on that RBM gave -101.5 and -102.1), then -101.4
    with the compiled training loops (the same algorithm, rounding differences only; RBM
-   -103.0 again). Over these six runs the DBM is level with the RBM or a few nats below it.
+   -103.0 again), and -101.6 after the kernels' rounding changed again (bias statistics
+   summed in float32; RBM -102.5, its AIS spread finite this time). Over these seven runs
+   the DBM is level with the RBM or a few nats below it.
    A ``-inf`` lower spread means three standard errors of the importance weights exceed
    their mean: that AIS estimate is unreliable (AIS tends to underestimate ``log Z``, so the
    log-likelihood is then likely overestimated).

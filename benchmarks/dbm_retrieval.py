@@ -276,12 +276,12 @@ def gemm_lower_bound(dbm, X_train, sweeps, repeats=30):
 
 def _count_sweeps():
     """Wrap the DBM's compiled mean-field loop so the benchmark can count its sweeps (the
-    call site looks it up as ``_kernels.mean_field_layers``); returns the counter (``calls``
+    DBM module looks it up as ``mean_field_layers``); returns the counter (``calls``
     of the loop, ``sweeps`` in total) and the undo function."""
-    from skmultimodal.boltzmann import _kernels
+    from skmultimodal.boltzmann import _dbm
 
     counter = {"calls": 0, "sweeps": 0}
-    loop = _kernels.mean_field_layers
+    loop = _dbm.mean_field_layers
 
     def counted(*args):
         sweeps = loop(*args)
@@ -289,10 +289,10 @@ def _count_sweeps():
         counter["sweeps"] += sweeps
         return sweeps
 
-    _kernels.mean_field_layers = counted
+    _dbm.mean_field_layers = counted
 
     def undo():
-        _kernels.mean_field_layers = loop
+        _dbm.mean_field_layers = loop
     return counter, undo
 
 

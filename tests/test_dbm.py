@@ -324,13 +324,15 @@ def test_sigmoid_kernel_is_exact_to_a_few_ulp(dtype):
     same values as the plain call."""
     from scipy.special import expit
 
-    from skmultimodal.boltzmann import _kernels
+    from skmultimodal.boltzmann._kernels_units import (
+        sigmoid,
+    )
 
     low = -88.0 if dtype == np.float32 else -709.0
     z = np.concatenate([np.linspace(low, 40.0, 400001), [0.0, -0.0, np.inf, -np.inf, np.nan]])
     z = z.astype(dtype)[None, :]
     out = np.empty_like(z)
-    _kernels.sigmoid(z, np.zeros((1, z.shape[1]), dtype), out)
+    sigmoid(z, np.zeros((1, z.shape[1]), dtype), out)
     assert out.dtype == dtype
     exact = expit(z[0, :-5].astype(np.float64))
     normal = exact > np.finfo(dtype).tiny
@@ -345,16 +347,16 @@ def test_sigmoid_kernel_is_exact_to_a_few_ulp(dtype):
     for bias in (rng.standard_normal((1, 7)).astype(dtype),
                  rng.standard_normal((6, 7)).astype(dtype)):
         expected = np.empty_like(pre)
-        _kernels.sigmoid(pre + bias, np.zeros((1, 7), dtype), expected)
+        sigmoid(pre + bias, np.zeros((1, 7), dtype), expected)
         got = np.empty_like(pre)
-        _kernels.sigmoid(pre, bias, got)
+        sigmoid(pre, bias, got)
         np.testing.assert_allclose(got, expected, rtol=4 * np.finfo(dtype).eps)
         in_place = pre.copy()
-        _kernels.sigmoid(in_place, bias, in_place)
+        sigmoid(in_place, bias, in_place)
         np.testing.assert_array_equal(in_place, got)
         doubled, twice = np.empty_like(pre), 2 * pre
-        _kernels.sigmoid(pre, bias, doubled, 2.0)
-        _kernels.sigmoid(twice, bias, twice)
+        sigmoid(pre, bias, doubled, 2.0)
+        sigmoid(twice, bias, twice)
         np.testing.assert_array_equal(doubled, twice)
 
 
@@ -363,7 +365,12 @@ def test_fused_sigmoid_kernels_equal_the_unfused_ones(dtype):
     """The sigmoid fused with the Bernoulli draws gives the values of ``sigmoid`` and the
     draws of ``bernoulli`` on the same state; the mean-field update keeps frozen rows and
     flags a row whose largest change exceeds the tolerance."""
-    from skmultimodal.boltzmann import _kernels
+    from skmultimodal._random import bernoulli, new_state
+    from skmultimodal.boltzmann._kernels_units import (
+        sigmoid,
+        sigmoid_moved,
+        sigmoid_sample,
+    )
 
     rng = np.random.default_rng(0)
     pre = (8 * rng.standard_normal((6, 7))).astype(dtype)
@@ -371,15 +378,15 @@ def test_fused_sigmoid_kernels_equal_the_unfused_ones(dtype):
     for bias in (rng.standard_normal((1, 7)).astype(dtype),
                  rng.standard_normal((6, 7)).astype(dtype)):
         expected = np.empty_like(pre)
-        _kernels.sigmoid(pre, bias, expected)
+        sigmoid(pre, bias, expected)
 
         for in_place in (False, True):
-            state_a = _kernels.new_state(np.random.default_rng(1))
+            state_a = new_state(np.random.default_rng(1))
             state_b = state_a.copy()
             prob = pre.copy() if in_place else np.empty_like(pre)
             draws, expected_draws = np.empty_like(pre), np.empty_like(pre)
-            _kernels.sigmoid_sample(prob if in_place else pre, bias, state_a, prob, draws)
-            _kernels.bernoulli(expected, state_b, expected_draws)
+            sigmoid_sample(prob if in_place else pre, bias, state_a, prob, draws)
+            bernoulli(expected, state_b, expected_draws)
             np.testing.assert_array_equal(prob, expected)
             np.testing.assert_array_equal(draws, expected_draws)
             np.testing.assert_array_equal(state_a, state_b)
@@ -390,7 +397,7 @@ def test_fused_sigmoid_kernels_equal_the_unfused_ones(dtype):
         moved = np.zeros(6, dtype=bool)
         moved[0] = True  # a flag already set stays set
         converged = pre.copy()
-        _kernels.sigmoid_moved(converged, bias, converged, old, frozen, moved, tol)
+        sigmoid_moved(converged, bias, converged, old, frozen, moved, tol)
         np.testing.assert_array_equal(converged[~frozen], expected[~frozen])
         np.testing.assert_array_equal(converged[frozen], old[frozen])
         np.testing.assert_array_equal(moved[~frozen], largest[~frozen] > tol)
@@ -401,16 +408,19 @@ def test_fused_sigmoid_kernels_equal_the_unfused_ones(dtype):
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_bias_step_sums_its_statistics(dtype):
     """``momentum_step_sums`` is ``momentum_step`` on the column sums of the two phases."""
-    from skmultimodal.boltzmann import _kernels
+    from skmultimodal.boltzmann._kernels_graph import (
+        momentum_step,
+        momentum_step_sums,
+    )
 
     rng = np.random.default_rng(0)
     x_pos, x_neg = rng.random((32, 9)).astype(dtype), rng.random((100, 9)).astype(dtype)
     param, velocity = rng.standard_normal((2, 1, 9)).astype(dtype)
     expected_param, expected_velocity = param.copy(), velocity.copy()
-    _kernels.momentum_step(expected_param, expected_velocity,
+    momentum_step(expected_param, expected_velocity,
                            x_pos.sum(axis=0, keepdims=True), x_neg.sum(axis=0, keepdims=True),
                            1 / 32, 1 / 100, 0.5, 0.05, 0.0)
-    _kernels.momentum_step_sums(param, velocity, x_pos, x_neg, 1 / 32, 1 / 100, 0.5, 0.05)
+    momentum_step_sums(param, velocity, x_pos, x_neg, 1 / 32, 1 / 100, 0.5, 0.05)
     rtol = 1e-6 if dtype == np.float32 else 1e-12
     np.testing.assert_allclose(velocity, expected_velocity, rtol=rtol)
     np.testing.assert_allclose(param, expected_param, rtol=rtol)
@@ -422,7 +432,16 @@ def test_compiled_pcd_step_is_the_composition_of_its_kernels(k):
     """``rbm_pcd_step`` on a visible layer of two groups (Gaussian columns 0-2, Replicated
     Softmax columns 3-7, with lengths) equals the step written out with the public kernels
     and numpy products, drawing from the same generator state in the same order."""
-    from skmultimodal.boltzmann import _kernels
+    from skmultimodal.boltzmann._kernels_units import (
+        gaussian_sample,
+        multinomial_sample,
+        sigmoid,
+        sigmoid_sample,
+    )
+    from skmultimodal.boltzmann._kernels_graph import (
+        momentum_step,
+        rbm_pcd_step,
+    )
 
     rng = np.random.default_rng(0)
     K, F, n, nc, up, down = 4, 8, 6, 5, 2.0, 2.0
@@ -442,29 +461,29 @@ def test_compiled_pcd_step_is_the_composition_of_its_kernels(k):
     eW, eb, ec, eA, eh, *evel = expected
     estate = state.copy()
     h_pos = np.empty((n, K))
-    _kernels.sigmoid(v @ W.T, b + L @ A, h_pos, up)
+    sigmoid(v @ W.T, b + L @ A, h_pos, up)
     for _ in range(k):
         pre = down * (eh @ eW)
         v_neg = np.empty((nc, F))
         gauss = np.empty((nc, 3)), np.empty((nc, 3))
-        _kernels.gaussian_sample(np.ascontiguousarray(pre[:, :3]), ec[:, :3], estate, *gauss)
+        gaussian_sample(np.ascontiguousarray(pre[:, :3]), ec[:, :3], estate, *gauss)
         words = np.empty((nc, 5)), np.empty((nc, 5))
-        _kernels.multinomial_sample(np.ascontiguousarray(pre[:, 3:]), ec[:, 3:], L_chains[:, 1],
+        multinomial_sample(np.ascontiguousarray(pre[:, 3:]), ec[:, 3:], L_chains[:, 1],
                                     estate, *words)
         v_neg[:, :3], v_neg[:, 3:] = gauss[1], words[1]
         h_neg = v_neg @ eW.T
-        _kernels.sigmoid_sample(h_neg, b + L_chains @ A, estate, h_neg, eh, up)
+        sigmoid_sample(h_neg, b + L_chains @ A, estate, h_neg, eh, up)
     for param, vel, pos, neg, decay in [(eW, evel[0], h_pos.T @ v, h_neg.T @ v_neg, wd),
                                         (eb, evel[1], h_pos.sum(0, keepdims=True),
                                          h_neg.sum(0, keepdims=True), 0.0),
                                         (ec, evel[2], v.sum(0, keepdims=True),
                                          v_neg.sum(0, keepdims=True), 0.0),
                                         (eA, evel[3], L.T @ h_pos, L_chains.T @ h_neg, 0.0)]:
-        _kernels.momentum_step(param, vel, pos, neg, 1 / n, 1 / nc, mom, lr, decay)
+        momentum_step(param, vel, pos, neg, 1 / n, 1 / nc, mom, lr, decay)
 
     buffers = (np.empty((n, K)), *(np.empty((nc, F)) for _ in range(2)), np.empty((nc, K)),
                np.empty((K, F)), np.empty((K, F)))
-    _kernels.rbm_pcd_step(W, b, c, A, True, tuple(velocity), v, L, h_chains, L_chains, groups,
+    rbm_pcd_step(W, b, c, A, True, tuple(velocity), v, L, h_chains, L_chains, groups,
                           up, down, k, state, mom, lr, wd, buffers)
     np.testing.assert_array_equal(state, estate)
     np.testing.assert_array_equal(h_chains, eh)

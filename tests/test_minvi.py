@@ -6,7 +6,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
 
 from skmultimodal import MinVIRBM, MultimodalRBM
-from skmultimodal.boltzmann import _kernels
+from skmultimodal._random import new_state
 from skmultimodal.boltzmann._minvi import (
     _zero_gradients,
     lowest_free_energy_particle,
@@ -137,7 +137,7 @@ def test_percloss_keeps_the_lowest_free_energy_particle():
     units, widths = ("binary", "gaussian"), (4, 3)
     model = _tiny_model(units, widths, n_hidden=5)
     v = _data(units, widths, n=40)
-    state = _kernels.new_state(np.random.default_rng(0))
+    state = new_state(np.random.default_rng(0))
     for target, cols in enumerate(model.columns):
         record = []
         best, pre = lowest_free_energy_particle(model, v, target, 6, state, record)

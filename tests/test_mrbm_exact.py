@@ -5,7 +5,7 @@ import pytest
 from scipy.special import expit, logsumexp
 
 from skmultimodal import MultimodalRBM
-from skmultimodal.boltzmann import _kernels
+from skmultimodal._random import new_state
 
 from _enumeration import binary_states, enumerate_visible
 
@@ -133,7 +133,7 @@ def test_persistent_chain_statistics_match_exact_expectations(units, widths):
     velocity = est._velocity_copy(model)
     missing = np.zeros((len(V), len(widths)), dtype=bool)
     chains = est._chains_copy(V, missing, model, est._rng)
-    state = _kernels.new_state(np.random.default_rng(3))
+    state = new_state(np.random.default_rng(3))
     workspace = {}
     gradient = np.zeros_like(model.W)
     n_burn, n_avg = 20, 60
@@ -167,7 +167,7 @@ def test_gaussian_chain_statistics_match_exact_expectations():
     velocity = est._velocity_copy(model)
     missing = np.zeros((30, 2), dtype=bool)
     chains = est._chains_copy(data, missing, model, est._rng)
-    state = _kernels.new_state(np.random.default_rng(5))
+    state = new_state(np.random.default_rng(5))
     workspace, negative = {}, np.zeros_like(W)
     positive = est.transform(data).T @ data / len(data)
     for it in range(80):

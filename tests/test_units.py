@@ -4,12 +4,27 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from skmultimodal.boltzmann import _kernels
+from skmultimodal._random import (
+    _lane_states,
+    add_normal,
+    bernoulli,
+    new_state,
+    uniform,
+    uniform_pairs,
+)
+from skmultimodal.boltzmann._kernels_units import (
+    _ordered_max,
+    multinomial_sample,
+    sigmoid_sample,
+    softmax,
+    visible_sample,
+)
+from skmultimodal.boltzmann._kernels_graph import fortran_copy_pays, layer_product, length_bias
 from skmultimodal.boltzmann._units import VISIBLE_UNITS
 
 
 def _draw(units, pre, bias, length, n_draws, seed=0):
-    state = _kernels.new_state(np.random.default_rng(seed))
+    state = new_state(np.random.default_rng(seed))
     pre = np.repeat(pre[None, :], n_draws, axis=0)
     mean, sample = np.empty_like(pre), np.empty_like(pre)
     units.sample(pre, bias[None, :], np.full(n_draws, length, dtype=pre.dtype), state,
@@ -70,17 +85,17 @@ def test_same_seed_same_draws():
     pre = np.zeros((3, 4))
     out = []
     for _ in range(2):
-        state = _kernels.new_state(np.random.default_rng(7))
+        state = new_state(np.random.default_rng(7))
         mean, sample = np.empty_like(pre), np.empty_like(pre)
-        _kernels.sigmoid_sample(pre, np.zeros((1, 4)), state, mean, sample)
+        sigmoid_sample(pre, np.zeros((1, 4)), state, mean, sample)
         out.append(sample)
     np.testing.assert_array_equal(*out)
 
 
 def test_uniform_generator_is_uniform():
-    state = _kernels.new_state(np.random.default_rng(0))
+    state = new_state(np.random.default_rng(0))
     u = np.empty(100000)
-    _kernels.uniform(state, u)
+    uniform(state, u)
     assert u.min() >= 0 and u.max() < 1
     assert stats.kstest(u, "uniform").pvalue > 1e-3
 
@@ -89,9 +104,9 @@ def test_both_uniforms_of_a_draw_are_uniform_and_independent():
     """The Bernoulli kernels take two 24-bit uniforms from each 64-bit draw (bits 40-63 and
     8-31): each half is uniform (chi-square on 64 bins over a million draws), the pairs are
     uniform on the square (8 x 8 bins) and the halves uncorrelated."""
-    state = _kernels.new_state(np.random.default_rng(0))
+    state = new_state(np.random.default_rng(0))
     u, w = np.empty(1_000_000), np.empty(1_000_000)
-    _kernels.uniform_pairs(state, u, w)
+    uniform_pairs(state, u, w)
     for x in (u, w):
         assert x.min() >= 0 and x.max() < 1
         counts = np.bincount((x * 64).astype(int), minlength=64)
@@ -110,13 +125,13 @@ def test_bernoulli_lanes_pairs_of_columns_and_odd_width():
     every call. Every column follows its probability, columns are uncorrelated (within a
     lane, across lanes and from call to call) and so are a column's consecutive rows (a
     lane's consecutive draws)."""
-    state = _kernels.new_state(np.random.default_rng(4))
+    state = new_state(np.random.default_rng(4))
     p = np.array([0.1, 0.5, 0.8, 0.3, 0.6, 0.5, 0.9])
     prob = np.tile(p, (20000, 1))
     samples = []
     for _ in range(2):
         sample = np.empty_like(prob)
-        _kernels.bernoulli(prob, state, sample)
+        bernoulli(prob, state, sample)
         samples.append(sample)
     n = prob.shape[0]
     for sample in samples:
@@ -149,9 +164,9 @@ def test_lanes_are_seeded_by_splitmix64():
         return (rotl((s0 + s1) & mask, 17) + s0) & mask, \
             (rotl(s0, 49) ^ t ^ ((t << 21) & mask), rotl(t, 28))
 
-    state = _kernels.new_state(np.random.default_rng(0))
+    state = new_state(np.random.default_rng(0))
     s, advanced = xoroshiro128pp(int(state[0]), int(state[1]))
-    a, b = _kernels._lane_states(state, 5)
+    a, b = _lane_states(state, 5)
     assert (int(state[0]), int(state[1])) == advanced
     assert [int(x) for x in a] == [splitmix(s, 2 * lane + 1) for lane in range(5)]
     assert [int(x) for x in b] == [splitmix(s, 2 * lane + 2) for lane in range(5)]
@@ -163,18 +178,18 @@ def test_softmax_kernels_are_scipys_softmax(dtype):
     """The Replicated Softmax's mean, alone and next to the draws, is ``length *
     softmax(pre + bias)`` within a few ulp, for a shared or per-row bias, a view of some
     columns, a width that is no multiple of four and inputs far beyond ``exp``'s range."""
-    from scipy.special import softmax
+    from scipy.special import softmax as scipy_softmax
 
     rng = np.random.default_rng(0)
     pre = (rng.standard_normal((6, 23)) * 300).astype(dtype)[:, 2:]
     length = np.arange(1, 7).astype(dtype)
     for bias in (rng.standard_normal((1, 21)), rng.standard_normal((6, 21))):
         bias = bias.astype(dtype)
-        expected = length[:, None] * softmax((pre + bias).astype(np.float64), axis=1)
+        expected = length[:, None] * scipy_softmax((pre + bias).astype(np.float64), axis=1)
         out, mean, sample = (np.empty_like(pre) for _ in range(3))
-        _kernels.softmax(pre, bias, length, out)
-        state = _kernels.new_state(rng)
-        _kernels.multinomial_sample(pre, bias, length, state, mean, sample)
+        softmax(pre, bias, length, out)
+        state = new_state(rng)
+        multinomial_sample(pre, bias, length, state, mean, sample)
         for got in (out, mean):
             np.testing.assert_allclose(got, expected, rtol=8 * np.finfo(dtype).eps,
                                        atol=8 * np.finfo(dtype).tiny)
@@ -187,7 +202,7 @@ def test_ordered_maximum_is_numpys_maximum(dtype):
     negative, mixed, with signed zeros, infinities and subnormals."""
     from numba import njit
 
-    row_max = njit(lambda row: _kernels._ordered_max(row))
+    row_max = njit(lambda row: _ordered_max(row))
     tiny = np.finfo(dtype).smallest_subnormal
     rows = [[-3.5, -1e-3, -7.0], [-2.0, 4.0, 0.5, 3.9], [-0.0, -1.0], [0.0, -0.0, -5.0],
             [-np.inf, -1e30], [np.inf, 1.0], [-np.inf], [tiny, 0.0], [-tiny, -2 * tiny]]
@@ -207,10 +222,10 @@ def test_multinomial_draws_no_word_of_probability_zero(dtype):
     (chi-square)."""
     logits = np.array([-1e4, 0.3, -1e4, -1e4, 1.0, -0.5, 0.0, -1e4], dtype=dtype)
     n, length = 4000, 9
-    state = _kernels.new_state(np.random.default_rng(0))
+    state = new_state(np.random.default_rng(0))
     pre = np.repeat(logits[None, :], n, axis=0)
     mean, sample = np.empty_like(pre), np.empty_like(pre)
-    _kernels.multinomial_sample(pre, np.zeros((1, 8), dtype), np.full(n, length, dtype),
+    multinomial_sample(pre, np.zeros((1, 8), dtype), np.full(n, length, dtype),
                                 state, mean, sample)
     counts = sample.sum(axis=0)
     zero = logits < -100
@@ -227,15 +242,15 @@ def test_layer_product_is_the_product_with_or_without_the_fortran_copy(dtype):
     rng = np.random.default_rng(0)
     for n, inner, k, copied in [(32, 128, 128, True), (32, 256, 128, False),
                                 (48, 100, 128, True), (64, 100, 128, False), (3, 5, 4, True)]:
-        assert _kernels.fortran_copy_pays(n, inner, k) == copied
+        assert fortran_copy_pays(n, inner, k) == copied
         a, w = rng.standard_normal((n, inner)).astype(dtype), rng.standard_normal((k, inner))
         w = w.astype(dtype)
         out = np.empty((n, k), dtype)
-        _kernels._layer_product(a, w, True, out)
+        layer_product(a, w, True, out)
         np.testing.assert_allclose(out, a @ w.T, rtol=1e-4 if dtype == np.float32 else 1e-10,
                                    atol=1e-4 if dtype == np.float32 else 1e-10)
         out2 = np.empty((n, inner), dtype)
-        _kernels._layer_product(out, w, False, out2)
+        layer_product(out, w, False, out2)
         np.testing.assert_allclose(out2, out @ w, rtol=1e-3 if dtype == np.float32 else 1e-10,
                                    atol=1e-3 if dtype == np.float32 else 1e-10)
 
@@ -249,13 +264,14 @@ def test_length_bias_is_bias_plus_lengths_times_weights(dtype):
     L[0] = 0
     a = rng.standard_normal((2, 9)).astype(dtype)
     out = np.empty((7, 9), dtype)
-    _kernels.length_bias(bias, L, a, out)
+    length_bias(bias, L, a, out)
     np.testing.assert_allclose(out, bias + L @ a, rtol=4 * np.finfo(dtype).eps)
     np.testing.assert_array_equal(out[0], bias[0])
 
 
 def test_kernels_compile_without_a_writable_cache():
-    """With no cache location numba would refuse cache=True; the kernels fall back softly."""
+    """With no cache location numba would refuse cache=True: the kernels fall back to
+    compiling in every process, and importing the package says so in one warning."""
     import subprocess
     import sys
 
@@ -266,9 +282,11 @@ def test_kernels_compile_without_a_writable_cache():
         "impl._locator_classes = []\n"
         "with warnings.catch_warnings(record=True) as w:\n"
         "    warnings.simplefilter('always')\n"
-        "    from skmultimodal.boltzmann import _kernels\n"
-        "assert any('NUMBA_CACHE_DIR' in str(x.message) for x in w), [str(x.message) for x in w]\n"
-        "out = np.empty((2, 3)); _kernels.sigmoid(np.zeros((2, 3)), np.zeros((1, 3)), out)\n"
+        "    import skmultimodal\n"
+        "    from skmultimodal.boltzmann._kernels_units import sigmoid\n"
+        "messages = [str(x.message) for x in w]\n"
+        "assert len(messages) == 1 and 'NUMBA_CACHE_DIR' in messages[0], messages\n"
+        "out = np.empty((2, 3)); sigmoid(np.zeros((2, 3)), np.zeros((1, 3)), out)\n"
         "assert np.all(out == 0.5)\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
@@ -281,9 +299,9 @@ def test_gaussian_noise_in_place_is_the_same_draw():
     one in a hundred here)."""
     mean = np.random.default_rng(0).standard_normal((50, 301))
     out, inplace = np.empty_like(mean), mean.copy()
-    state = _kernels.new_state(np.random.default_rng(1))
-    _kernels.add_normal(mean, state.copy(), out)
-    _kernels.add_normal(inplace, state, inplace)
+    state = new_state(np.random.default_rng(1))
+    add_normal(mean, state.copy(), out)
+    add_normal(inplace, state, inplace)
     np.testing.assert_array_equal(out, inplace)
     assert not np.any(out == mean)
 
@@ -298,7 +316,7 @@ def test_sampling_into_the_input_and_without_means_makes_the_same_draws(name):
     bias = rng.standard_normal((1, 9))
     length = np.full(40, 5.0)
     units = VISIBLE_UNITS[name]
-    state = _kernels.new_state(rng)
+    state = new_state(rng)
     mean, sample = np.empty_like(pre), np.empty_like(pre)
     units.sample(pre.copy(), bias, length, state.copy(), mean, sample)
     aliased, sample_aliased = pre.copy(), np.empty_like(pre)
@@ -306,7 +324,7 @@ def test_sampling_into_the_input_and_without_means_makes_the_same_draws(name):
     np.testing.assert_array_equal(aliased, mean)
     np.testing.assert_array_equal(sample_aliased, sample)
     sample_only = np.empty_like(pre)
-    _kernels._visible_sample(units.code, pre.copy(), bias, length, state.copy(), pre[:0],
+    visible_sample(units.code, pre.copy(), bias, length, state.copy(), pre[:0],
                              sample_only)
     np.testing.assert_allclose(sample_only, sample, rtol=1e-12, atol=1e-12)
 
@@ -315,9 +333,9 @@ def test_gaussian_noise_has_normal_tails():
     """The ziggurat's rare branches: the wedges of its layers and the tail beyond
     ``r = 3.654`` (drawn separately), against the normal's probabilities of |z| beyond a few
     thresholds, on four million draws."""
-    state = _kernels.new_state(np.random.default_rng(3))
+    state = new_state(np.random.default_rng(3))
     z = np.empty((2000, 2000))
-    _kernels.add_normal(np.zeros_like(z), state, z)
+    add_normal(np.zeros_like(z), state, z)
     z = np.abs(z.ravel())
     for threshold in (0.5, 1.0, 2.0, 3.0, 3.654, 4.0, 4.5):
         p = 2 * stats.norm.sf(threshold)

@@ -38,8 +38,9 @@ import numpy as np
 from scipy.special import logsumexp
 
 from .._utils import as_generator
-from . import _kernels
-from ._kernels import _kernel
+from .._random import new_state
+from ._kernels_units import sigmoid_sample
+from .._jit import kernel
 
 __all__ = ["AISResult", "annealing_schedule", "ais_log_partition", "base_rate_bias"]
 
@@ -187,7 +188,7 @@ def _visible_energy(model, v, bias):
     return U
 
 
-@_kernel
+@kernel
 def _add_softplus_difference(pre, beta, beta_prev, log_w):
     """``log_w[i] += sum_j softplus(beta pre[i, j]) - softplus(beta_prev pre[i, j])``.
 
@@ -297,7 +298,7 @@ def ais_log_partition(model, base_bias, *, betas=14500, n_runs=100, lengths=None
     ])
 
     rng = as_generator(random_state)
-    state = _kernels.new_state(rng)
+    state = new_state(rng)
     n = n_settings * n_runs
     L = np.repeat(lengths, n_runs, axis=0).astype(dtype)
     hidden_bias = np.broadcast_to(model.hidden_bias(L), (n, K))
@@ -323,7 +324,7 @@ def ais_log_partition(model, base_bias, *, betas=14500, n_runs=100, lengths=None
             if k == betas.size - 1:
                 break
             np.multiply(pre, dtype.type(b_k), out=scaled)
-            _kernels.sigmoid_sample(scaled, zero_bias, state, h_prob, h)
+            sigmoid_sample(scaled, zero_bias, state, h_prob, h)
             h *= dtype.type(b_k)
             mixed.c = ((1 - b_k) * base_bias + b_k * c_B).astype(dtype)
             mixed.visible_sample(h, L, state, v_mean, v)

@@ -22,7 +22,18 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .._utils import as_generator
-from . import _kernels
+from .._random import bernoulli, new_state
+from ._kernels_units import sigmoid
+from ._kernels_graph import (
+    dbm_epoch,
+    dbm_update,
+    fortran_copy_pays,
+    gibbs_sweep,
+    length_bias,
+    mean_field_layers,
+    rbm_pcd_epoch,
+    rbm_pcd_step,
+)
 from ._ais import ais_log_partition, base_rate_bias
 from ._mrbm import _BaseMultimodalRBM, _dense_rows, _RBMModel, _unit_groups
 from ._units import VISIBLE_UNITS
@@ -33,9 +44,9 @@ _BINARY = VISIBLE_UNITS["binary"]
 def _matmul(a, b, out=None):
     """``a @ b`` (into ``out``), ``a`` copied to Fortran order first if ``b`` is a
     transposed matrix (a ``.T`` view: a layer's input from the layer below) and
-    :func:`_kernels.fortran_copy_pays`."""
+    :func:`fortran_copy_pays`."""
     if (b.flags.f_contiguous and not b.flags.c_contiguous
-            and _kernels.fortran_copy_pays(a.shape[0], a.shape[1], b.shape[1])):
+            and fortran_copy_pays(a.shape[0], a.shape[1], b.shape[1])):
         a = np.asfortranarray(a)
     return np.matmul(a, b, out=out)
 
@@ -108,7 +119,7 @@ class _Structure:
         self.length_updates = self.graph[-2:]
 
     def _graph_arrays(self):
-        """The graph as the arrays of :func:`_kernels.mean_field_layers`: the hidden layers
+        """The graph as the arrays of :func:`mean_field_layers`: the hidden layers
         bottom-up with their edges from below (``ptr``, ``edge``), each edge's lower and
         upper layer, per layer whether a layer lies above it, per edge into the top layer
         the modality of its pathway (-1 for other edges), each modality's pathway top, per
@@ -210,7 +221,7 @@ class _DBMModel:
             return self.b[i]
         a = self.a[counts[0]] if len(counts) == 1 else np.concatenate([self.a[m] for m in counts])
         out = np.empty((L.shape[0], self.b[i].shape[1]), dtype=self.dtype)
-        _kernels.length_bias(self.b[i], L[:, counts], a, out)
+        length_bias(self.b[i], L[:, counts], a, out)
         return out
 
     def _update(self, x, i, L, pre=None):
@@ -251,7 +262,7 @@ class _DBMModel:
         values) moves by more than ``tol``, or after ``n_iter`` sweeps, so each row's
         result is independent of the other rows of the batch. The input from visible
         layers present in every row is computed once. All of it is one compiled call
-        (:func:`_kernels.mean_field_layers`). Missing blocks of ``v`` are filled in place
+        (:func:`mean_field_layers`). Missing blocks of ``v`` are filled in place
         with their expectations.
 
         Returns the list ``x`` of all layers' states (visible blocks, hidden means) and the
@@ -268,7 +279,7 @@ class _DBMModel:
         fixed = [np.empty_like(a) if k else b for a, k, b in zip(x, moving, self.biases)]
         L = np.empty((n, M), dtype=self.dtype)
         current = np.zeros(len(x), dtype=np.intp)
-        _kernels.mean_field_layers(
+        mean_field_layers(
             tuple(x), tuple(spare), current, tuple(fixed), L, tuple(self.W), self.biases,
             tuple(self.a), self.unit_codes, self.mean_length, s.graph, s.top, plan, missing,
             n_iter, tol)
@@ -281,8 +292,8 @@ class _DBMModel:
         return x, L
 
     def _sweep_plan(self, moving):
-        """The layers that a sweep of :func:`_kernels.mean_field_layers` or
-        :func:`_kernels.gibbs_sweep` updates, given which visible layers do (``moving``, a
+        """The layers that a sweep of :func:`mean_field_layers` or
+        :func:`gibbs_sweep` updates, given which visible layers do (``moving``, a
         tuple of bools: the modalities missing in some rows; all of them in Gibbs sampling),
         as the kernels' arrays: the layers in update order (odd hidden, even hidden, the
         moving visible layers); per layer its neighbours whose state changes during the
@@ -321,7 +332,7 @@ class _DBMModel:
         """Replace every hidden layer's probabilities in ``x`` by a Bernoulli draw."""
         for i in self.s.hidden:
             sample = np.empty_like(x[i])
-            _kernels.bernoulli(x[i], state, sample)
+            bernoulli(x[i], state, sample)
             x[i] = sample
 
     def gibbs(self, x, L, state, clamp=None, work=None):
@@ -341,7 +352,7 @@ class _DBMModel:
         plan = self._sweep_plan((True,) * s.n_modalities)
         if clamp is None:
             clamp = np.zeros((0, s.n_modalities), dtype=bool)
-        _kernels.gibbs_sweep(tuple(x), tuple(spare), current, self.biases, tuple(self.a),
+        gibbs_sweep(tuple(x), tuple(spare), current, self.biases, tuple(self.a),
                              s.length_updates, tuple(self.W), *plan, L, state, clamp)
         for i in np.flatnonzero(current):
             x[i], spare[i] = spare[i], x[i]
@@ -470,8 +481,8 @@ def _train_rbm(model, batches, n_rows, up, down, est, rng, state, name, schedule
 
     ``batches(rows)`` returns the dense visible rows and their missing mask; ``schedule`` is
     ``(epochs, learning_rate, name of the learning rate's parameter)``. Each batch is one
-    call of the compiled step :func:`_kernels.rbm_pcd_step`, or each epoch one call of
-    :func:`_kernels.rbm_pcd_epoch` if the rows are complete and dense: ``source = (data,
+    call of the compiled step :func:`rbm_pcd_step`, or each epoch one call of
+    :func:`rbm_pcd_epoch` if the rows are complete and dense: ``source = (data,
     rows, cols)`` with ``batches(r)`` the same as ``data[rows[r], cols]`` (``cols`` a
     slice). The chains' and the statistics' buffers are allocated once.
     """
@@ -502,15 +513,15 @@ def _train_rbm(model, batches, n_rows, up, down, est, rng, state, name, schedule
             L = model.lengths(v, missing)
             pick = rng.choice(v.shape[0], size=nc)
             L_chains, h_chains = L[pick].copy(), np.empty((nc, K), dtype)
-            _kernels.bernoulli(_rbm_up(model, v, L, up)[pick], state, h_chains)
+            bernoulli(_rbm_up(model, v, L, up)[pick], state, h_chains)
         if source is None:
             for batch in gen_batches(n_rows, est.batch_size):
                 v, missing = _complete_batch(model, batches, order[batch], est)
-                _kernels.rbm_pcd_step(*args, v, model.lengths(v, missing), h_chains,
+                rbm_pcd_step(*args, v, model.lengths(v, missing), h_chains,
                                       L_chains, *settings)
         else:
             data, rows, cols = source
-            _kernels.rbm_pcd_epoch(data, rows, cols.start, order, est.batch_size, *args,
+            rbm_pcd_epoch(data, rows, cols.start, order, est.batch_size, *args,
                                    h_chains, L_chains, *settings, v_buffer, L_buffer)
         if not model.is_finite():
             raise FloatingPointError(
@@ -531,7 +542,7 @@ def _complete_batch(model, batches, rows, est):
 
 def _rbm_up(model, v, L, up):
     h = _matmul(v, model.W.T)
-    _kernels.sigmoid(h, model.hidden_bias(L), h, up)
+    sigmoid(h, model.hidden_bias(L), h, up)
     return h
 
 
@@ -1046,7 +1057,7 @@ class MultimodalDBM(_PathwaysMixin, _BaseMultimodalRBM):
     def _initial_model(self, X, missing, rng):
         s, pathways = self._structure()
         self._check_every_modality_seen(missing)
-        state = _kernels.new_state(rng)
+        state = new_state(rng)
         with np.errstate(over="ignore", invalid="ignore"):
             stack = _pretrain(self, X, missing, s, pathways, rng, state)
         return _dbm_from_stack(s, stack, X.dtype)
@@ -1069,7 +1080,7 @@ class MultimodalDBM(_PathwaysMixin, _BaseMultimodalRBM):
         rows = rng.choice(X.shape[0], size=self.n_chains)
         v = _dense_rows(X, rows, model.dtype)
         x, L = model.mean_field_layers(v, missing[rows], self.n_mean_field, self.mean_field_tol)
-        model.sample_hidden(x, _kernels.new_state(rng))
+        model.sample_hidden(x, new_state(rng))
         L = np.round(L)
         return {"x": x, "L": L}
 
@@ -1079,7 +1090,7 @@ class MultimodalDBM(_PathwaysMixin, _BaseMultimodalRBM):
         Positive statistics from the mean-field posterior of the batch, negative ones from
         ``k`` Gibbs sweeps of the persistent chains. The weight statistics go into arrays
         reused from batch to batch (:func:`_statistics_buffers`); the statistics and the
-        updates are one compiled call (:func:`_kernels.dbm_update`).
+        updates are one compiled call (:func:`dbm_update`).
         """
         x_pos, L_pos = model.mean_field_layers(v, missing, self.n_mean_field,
                                                self.mean_field_tol)
@@ -1088,7 +1099,7 @@ class MultimodalDBM(_PathwaysMixin, _BaseMultimodalRBM):
         for _ in range(self.k):
             model.gibbs(x_neg, L_neg, state, work=workspace["gibbs"])
         x_pos, x_neg, current = tuple(x_pos), tuple(x_neg), np.zeros(len(x_pos), dtype=np.intp)
-        _kernels.dbm_update(  # the states are in x_pos, x_neg: no spare buffers in use
+        dbm_update(  # the states are in x_pos, x_neg: no spare buffers in use
             tuple(model.params()), tuple(velocity), tuple(workspace["pos"]),
             tuple(workspace["neg"]), x_pos, x_pos, current, x_neg, x_neg, current, L_pos,
             L_neg, model.s.edge_array, model.s.update_layers, *model.s.length_updates,
@@ -1097,7 +1108,7 @@ class MultimodalDBM(_PathwaysMixin, _BaseMultimodalRBM):
     def _compiled_epoch(self, model, velocity, chains, X, missing, order, state, workspace,
                         lr):
         """The full batches of an epoch of joint training in one compiled call
-        (:func:`_kernels.dbm_epoch`, the same steps as :meth:`_batch_update`) if the rows
+        (:func:`dbm_epoch`, the same steps as :meth:`_batch_update`) if the rows
         are complete, dense and C-ordered with each modality's columns a slice; returns how
         many rows of ``order`` it used (0: every batch goes through :meth:`_batch_update`)."""
         s, bs = model.s, self.batch_size
@@ -1122,7 +1133,7 @@ class MultimodalDBM(_PathwaysMixin, _BaseMultimodalRBM):
             work["spare"] = [np.empty_like(a) for a in chains["x"]]
         chains_x, chains_spare = chains["x"], work["spare"]
         current = np.zeros(len(chains_x), dtype=np.intp)
-        done = _kernels.dbm_epoch(
+        done = dbm_epoch(
             X, col_start, order, bs, x, spare, fixed, L, tuple(chains_x), tuple(chains_spare),
             current, chains["L"], tuple(model.W), model.biases, tuple(model.a),
             model.unit_codes, model.mean_length, s.graph, s.top,
@@ -1213,7 +1224,7 @@ class MultimodalDBM(_PathwaysMixin, _BaseMultimodalRBM):
         _check_sample_args(n_steps, doc_length)
         X, missing = self._validate_input(X, reset=False)
         model = self._model()
-        state = _kernels.new_state(as_generator(random_state))
+        state = new_state(as_generator(random_state))
         out = np.empty(X.shape, dtype=model.dtype)
         for chunk, v, miss in self._chunks(X, missing):
             x, L = model.mean_field_layers(v, miss, self.n_mean_field, self.mean_field_tol)

@@ -24,7 +24,8 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .._utils import as_generator, keep_state_on_error
-from . import _kernels
+from .._random import new_state
+from ._kernels_units import sigmoid_sample
 from ._dbm import (
     _BINARY,
     _check_sample_args,
@@ -125,7 +126,7 @@ class _DBNModel:
         h_prob = np.empty((J.shape[0], joint.W.shape[0]), dtype=self.dtype)
         h, mean = np.empty_like(h_prob), np.empty_like(J)
         for _ in range(n_steps):
-            _kernels.sigmoid_sample(joint.hidden_pre(J), bias, state, h_prob, h)
+            sigmoid_sample(joint.hidden_pre(J), bias, state, h_prob, h)
             joint.visible_sample(h, L, state, mean, J)
             J[clamp] = observed
         for m in range(s.n_modalities):
@@ -470,7 +471,7 @@ class MultimodalDBN(_PathwaysMixin, _BaseBoltzmann):
         s, pathways = self._structure()
         self._check_every_modality_seen(missing)
         rng = as_generator(self.random_state)
-        state = _kernels.new_state(rng)
+        state = new_state(rng)
         public = dict(zip(s.names, _layer_names(s, [name for name, _ in self.modalities_])))
         errors, tic = {}, [time.perf_counter()]
 
@@ -580,7 +581,7 @@ class MultimodalDBN(_PathwaysMixin, _BaseBoltzmann):
         _check_sample_args(n_steps, doc_length)
         X, missing = self._validate_input(X, reset=False)
         model = self._model()
-        state = _kernels.new_state(as_generator(random_state))
+        state = new_state(as_generator(random_state))
         out = np.empty(X.shape, dtype=model.dtype)
         for chunk, v, miss in self._chunks(X, missing):
             model.sample(v, miss, n_steps, self.n_mean_field, self.mean_field_tol, state,

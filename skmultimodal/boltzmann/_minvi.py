@@ -5,7 +5,9 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from . import _kernels
+from .._random import uniform
+from ._kernels_units import sigmoid, sigmoid_backward, sigmoid_sample
+from ._kernels_graph import momentum_step
 from ._mrbm import _BaseMultimodalRBM
 
 
@@ -57,7 +59,7 @@ def mp_forward(model, v, target, predict, n_steps, scale):
     given = None if predict is None else ~predict
     u = model.hidden_pre(v) - y @ W_t.T  # input from the other modalities
     h = np.empty_like(u)
-    _kernels.sigmoid(scale * u + (observed @ W_t.T if predict is not None else 0), bias, h)
+    sigmoid(scale * u + (observed @ W_t.T if predict is not None else 0), bias, h)
     hs, ys = [h], []
     for _ in range(n_steps):
         y_hat = np.matmul(h, W_t)
@@ -66,7 +68,7 @@ def mp_forward(model, v, target, predict, n_steps, scale):
             np.copyto(y_hat, y, where=given)
         ys.append(y_hat)
         h = np.empty_like(u)
-        _kernels.sigmoid(u + y_hat @ W_t.T, bias, h)
+        sigmoid(u + y_hat @ W_t.T, bias, h)
         hs.append(h)
     prediction = np.matmul(h, W_t)
     units.mean(prediction, c_t, L_t, prediction)
@@ -136,7 +138,7 @@ def mp_backward(model, trace, grads, sparsity_target=0.1, sparsity_cost=0.0):
     grad_bias = np.zeros_like(grad_h)
     grad_z = np.empty_like(grad_h)
     for i in range(len(ys), 0, -1):
-        _kernels.sigmoid_backward(grad_h, hs[i], grad_z)
+        sigmoid_backward(grad_h, hs[i], grad_z)
         grad_u += grad_z
         grad_bias += grad_z
         gW_t += grad_z.T @ ys[i - 1]
@@ -147,7 +149,7 @@ def mp_backward(model, trace, grads, sparsity_target=0.1, sparsity_cost=0.0):
         gW_t += hs[i - 1].T @ grad_pre
         gc_t += grad_pre.sum(axis=0)
         grad_h = grad_pre @ W_t.T
-    _kernels.sigmoid_backward(grad_h, hs[0], grad_z)
+    sigmoid_backward(grad_h, hs[0], grad_z)
     grad_u += trace["scale"] * grad_z
     grad_bias += grad_z
     if predict is not None:
@@ -187,13 +189,13 @@ def lowest_free_energy_particle(model, v, target, k, state, record=None):
     n_modalities = len(model.units)
     h_prob = np.empty_like(u)
     h = np.empty_like(u)
-    _kernels.sigmoid_sample(u * (n_modalities / (n_modalities - 1)), bias, state, h_prob, h)
+    sigmoid_sample(u * (n_modalities / (n_modalities - 1)), bias, state, h_prob, h)
     y = np.empty_like(v[:, cols])
     mean = np.empty_like(y)
     best = best_pre = best_F = pre = None
     for step in range(k + 1):
         if step:
-            _kernels.sigmoid_sample(pre, bias, state, h_prob, h)
+            sigmoid_sample(pre, bias, state, h_prob, h)
         units.sample(np.matmul(h, W_t), c_t, L_t, state, mean, y)
         if record is not None:
             record.append(y.copy())
@@ -446,7 +448,7 @@ class MinVIRBM(_BaseMultimodalRBM):
             if name == "length_bias" and not model.uses_length:
                 continue
             param = getattr(model, name)
-            _kernels.momentum_step(
+            momentum_step(
                 param if param.ndim == 2 else param[None, :], velocity[name], grads[name],
                 grads[name], 1.0, 0.0, self.momentum, lr,
                 self.weight_decay if name == "W" else 0.0,
@@ -459,7 +461,7 @@ class MinVIRBM(_BaseMultimodalRBM):
             if self.sampling_ratio < 1 and not units.has_length:
                 width = v[:, cols].shape[1]
                 draws = np.empty(v.shape[0] * width, dtype=model.dtype)
-                _kernels.uniform(state, draws)
+                uniform(state, draws)
                 predict = (draws < self.sampling_ratio).reshape(v.shape[0], width)
                 ratio = self.sampling_ratio
             trace = mp_forward(model, v, target, predict, self.n_mean_field,
@@ -471,7 +473,7 @@ class MinVIRBM(_BaseMultimodalRBM):
         L = model.lengths(v)
         bias = model.hidden_bias(L)
         h_pos = model.hidden_pre(v)
-        _kernels.sigmoid(h_pos, bias, h_pos)
+        sigmoid(h_pos, bias, h_pos)
         gb_pos = h_pos.sum(axis=0, keepdims=True)
         self._sparsity_step(gb_pos, n)
         grads["W"] += h_pos.T @ v / n
@@ -485,7 +487,7 @@ class MinVIRBM(_BaseMultimodalRBM):
             v_neg = v.copy()
             v_neg[:, cols] = best
             h_neg = np.empty_like(pre)
-            _kernels.sigmoid(pre, bias, h_neg)
+            sigmoid(pre, bias, h_neg)
             grads["W"] -= weight * (h_neg.T @ v_neg)
             grads["b"] -= weight * h_neg.sum(axis=0, keepdims=True)
             grads["c"] -= weight * v_neg.sum(axis=0, keepdims=True)

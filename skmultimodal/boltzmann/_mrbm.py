@@ -19,7 +19,9 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._modalities import per_modality, validate_modal_data
 from .._utils import as_generator, keep_state_on_error
-from . import _kernels
+from .._random import bernoulli, new_state
+from ._kernels_units import sigmoid, sigmoid_sample
+from ._kernels_graph import length_bias, momentum_step
 from ._units import VISIBLE_UNITS
 
 _CHUNK_ROWS = 2048
@@ -74,7 +76,7 @@ def _resample_binary(model, v, state):
     """Replace binary modalities' values (probabilities) by 0/1 draws, in place."""
     for cols, units, _ in model.groups:
         if units.name == "binary":
-            _on_block(cols, lambda p, _, o: _kernels.bernoulli(p, state, o), v, v, v)
+            _on_block(cols, lambda p, _, o: bernoulli(p, state, o), v, v, v)
 
 
 class _RBMModel:
@@ -135,7 +137,7 @@ class _RBMModel:
         if not self.uses_length:
             return self.b[None, :]
         out = np.empty((L.shape[0], self.b.shape[0]), dtype=self.dtype)
-        _kernels.length_bias(self.b[None, :], L, self.length_bias, out)
+        length_bias(self.b[None, :], L, self.length_bias, out)
         return out
 
     def hidden_pre(self, v, out=None):
@@ -180,7 +182,7 @@ class _RBMModel:
         if complete.size:
             vc = v if complete.size == n else v[complete]
             hc = self.hidden_pre(vc)
-            _kernels.sigmoid(hc, self.hidden_bias(L[complete]), hc)
+            sigmoid(hc, self.hidden_bias(L[complete]), hc)
             h[complete] = hc
         if not incomplete.any():
             return h
@@ -200,7 +202,7 @@ class _RBMModel:
         bias = self.hidden_bias(Lr)
         h = np.empty_like(present)
         scale = len(self.units) / max(len(self.units) - len(missing_modalities), 1)
-        _kernels.sigmoid(scale * present, bias, h)
+        sigmoid(scale * present, bias, h)
         base = present + bias
         zero_bias = np.zeros((1, base.shape[1]), dtype=self.dtype)
         blocks = [(self.columns[m], self.units[m], self.W[:, self.columns[m]], m)
@@ -213,7 +215,7 @@ class _RBMModel:
                 vr[:, cols] = block
                 pre += block @ Wm.T
             h_new = np.empty_like(h)
-            _kernels.sigmoid(pre, zero_bias, h_new)
+            sigmoid(pre, zero_bias, h_new)
             delta = np.max(np.abs(h_new - h)) if h.size else 0.0
             h = h_new
             if delta <= tol:
@@ -506,7 +508,7 @@ class _BaseMultimodalRBM(_BaseBoltzmann):
         self._store(self._initial_model(X, missing, self._rng))
         self._velocity = None
         self._chains = None
-        self._state = _kernels.new_state(self._rng)
+        self._state = new_state(self._rng)
         self.n_iter_ = 0
         self.reconstruction_error_curve_ = []
 
@@ -700,7 +702,7 @@ class _BaseMultimodalRBM(_BaseBoltzmann):
             raise ValueError(f"n_steps must be a positive integer, got {n_steps!r}.")
         X, missing = self._validate_input(X, reset=False)
         model = self._model()
-        state = _kernels.new_state(as_generator(random_state))
+        state = new_state(as_generator(random_state))
         out = np.empty(X.shape, dtype=model.dtype)
         for chunk, v, miss in self._chunks(X, missing):
             model.mean_field(v, miss, self.n_mean_field, self.mean_field_tol)
@@ -715,7 +717,7 @@ class _BaseMultimodalRBM(_BaseBoltzmann):
             h = np.empty_like(h_prob)
             mean = np.empty_like(v)
             for _ in range(n_steps):
-                _kernels.sigmoid_sample(model.hidden_pre(v), bias, state, h_prob, h)
+                sigmoid_sample(model.hidden_pre(v), bias, state, h_prob, h)
                 model.visible_sample(h, L, state, mean, v)
                 v[clamp] = observed
             out[chunk] = v
@@ -992,12 +994,12 @@ class MultimodalRBM(_BaseMultimodalRBM):
                 rows = rng.choice(present, size=n)
                 L[:, m] = units.length(_dense_rows(X, rows, dtype)[:, cols])
         v = np.empty((n, X.shape[1]), dtype=dtype)
-        state = _kernels.new_state(rng)
+        state = new_state(rng)
         model.visible_sample(
             np.zeros((n, model.W.shape[0]), dtype=dtype), L, state, np.empty_like(v), v
         )
         h = np.empty((n, model.W.shape[0]), dtype=dtype)
-        _kernels.sigmoid_sample(model.hidden_pre(v), model.hidden_bias(L), state,
+        sigmoid_sample(model.hidden_pre(v), model.hidden_bias(L), state,
                                 np.empty_like(h), h)
         return {"v": v, "h": h, "L": L}
 
@@ -1031,10 +1033,10 @@ class MultimodalRBM(_BaseMultimodalRBM):
         h_pos, h_pos_sample = ws["h_pos"][:n_pos], ws["h_pos_sample"][:n_pos]
         model.hidden_pre(v, out=h_pos)
         if chains is None:  # CD starts its chains at a draw of the data's hidden units
-            _kernels.sigmoid_sample(h_pos, model.hidden_bias(L_pos), state, h_pos,
+            sigmoid_sample(h_pos, model.hidden_bias(L_pos), state, h_pos,
                                     h_pos_sample)
         else:
-            _kernels.sigmoid(h_pos, model.hidden_bias(L_pos), h_pos)
+            sigmoid(h_pos, model.hidden_bias(L_pos), h_pos)
 
         if chains is None:
             h_sample, L_neg = h_pos_sample, L_pos
@@ -1049,9 +1051,9 @@ class MultimodalRBM(_BaseMultimodalRBM):
             model.visible_sample(h_sample, L_neg, state, v_mean, v_neg)
             model.hidden_pre(v_neg, out=h_neg)
             if chains is None and step == self.k - 1:
-                _kernels.sigmoid(h_neg, bias_neg, h_neg)
+                sigmoid(h_neg, bias_neg, h_neg)
             else:
-                _kernels.sigmoid_sample(h_neg, bias_neg, state, h_neg, h_neg_sample)
+                sigmoid_sample(h_neg, bias_neg, state, h_neg, h_neg_sample)
                 h_sample = h_neg_sample
 
         np.matmul(h_pos.T, v, out=ws["gW_pos"])
@@ -1065,14 +1067,14 @@ class MultimodalRBM(_BaseMultimodalRBM):
         self._sparsity_step(ws["gb_pos"], n_pos)
         mom = self.momentum
         a_pos, a_neg = 1.0 / n_pos, 1.0 / n_neg
-        _kernels.momentum_step(model.W, velocity["W"], ws["gW_pos"], ws["gW_neg"],
+        momentum_step(model.W, velocity["W"], ws["gW_pos"], ws["gW_neg"],
                                a_pos, a_neg, mom, lr, self.weight_decay)
-        _kernels.momentum_step(model.b[None, :], velocity["b"], ws["gb_pos"], ws["gb_neg"],
+        momentum_step(model.b[None, :], velocity["b"], ws["gb_pos"], ws["gb_neg"],
                                a_pos, a_neg, mom, lr, 0.0)
-        _kernels.momentum_step(model.c[None, :], velocity["c"], ws["gc_pos"], ws["gc_neg"],
+        momentum_step(model.c[None, :], velocity["c"], ws["gc_pos"], ws["gc_neg"],
                                a_pos, a_neg, mom, lr, 0.0)
         if model.uses_length:
             np.matmul(L_pos.T, h_pos, out=ws["gA_pos"])
             np.matmul(L_neg.T, h_neg, out=ws["gA_neg"])
-            _kernels.momentum_step(model.length_bias, velocity["length_bias"], ws["gA_pos"],
+            momentum_step(model.length_bias, velocity["length_bias"], ws["gA_pos"],
                                    ws["gA_neg"], a_pos, a_neg, mom, lr, 0.0)

@@ -6,7 +6,7 @@ import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ..cross_decomposition._dcca import correlation_objective
-from . import _kernels
+from ._kernels_units import sigmoid
 from ._mrbm import MultimodalRBM
 
 SIMILARITIES = ("cross_entropy_xy", "cross_entropy_yx", "cca")
@@ -19,7 +19,7 @@ def _modality_activations(model, v, m, L):
     if model.units[m].has_length:
         z += L[:, m:m + 1] * model.length_bias[m]
     H = np.empty_like(z)
-    _kernels.sigmoid(z, np.zeros((1, z.shape[1]), z.dtype), H)
+    sigmoid(z, np.zeros((1, z.shape[1]), z.dtype), H)
     return z, H
 
 

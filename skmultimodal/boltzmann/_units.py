@@ -29,7 +29,15 @@ link, so the gradient of its negative log-likelihood with respect to the pre-act
 import numpy as np
 from scipy.special import gammaln
 
-from . import _kernels
+from ._kernels_units import (
+    gaussian_sample,
+    identity,
+    multinomial_sample,
+    sigmoid,
+    sigmoid_backward,
+    sigmoid_sample,
+    softmax,
+)
 
 
 class BinaryUnits:
@@ -55,14 +63,14 @@ class BinaryUnits:
         return np.log(p) - np.log1p(-p)
 
     def mean(self, pre, bias, length, out):
-        _kernels.sigmoid(pre, bias, out)
+        sigmoid(pre, bias, out)
 
     def sample(self, pre, bias, length, state, mean, out):
-        _kernels.sigmoid_sample(pre, bias, state, mean, out)
+        sigmoid_sample(pre, bias, state, mean, out)
 
     def mean_backward(self, mean, length, grad):
         out = np.empty_like(grad)
-        _kernels.sigmoid_backward(grad, mean, out)
+        sigmoid_backward(grad, mean, out)
         return out
 
     def free_energy(self, v, bias):
@@ -91,10 +99,10 @@ class GaussianUnits:
         return column_mean
 
     def mean(self, pre, bias, length, out):
-        _kernels.identity(pre, bias, out)
+        identity(pre, bias, out)
 
     def sample(self, pre, bias, length, state, mean, out):
-        _kernels.gaussian_sample(pre, bias, state, mean, out)
+        gaussian_sample(pre, bias, state, mean, out)
 
     def mean_backward(self, mean, length, grad):
         return grad
@@ -130,10 +138,10 @@ class ReplicatedSoftmaxUnits:
         return np.log(frequency / frequency.sum())
 
     def mean(self, pre, bias, length, out):
-        _kernels.softmax(pre, bias, length, out)
+        softmax(pre, bias, length, out)
 
     def sample(self, pre, bias, length, state, mean, out):
-        _kernels.multinomial_sample(pre, bias, length, state, mean, out)
+        multinomial_sample(pre, bias, length, state, mean, out)
 
     def mean_backward(self, mean, length, grad):
         # mean = D softmax(pre): the Jacobian-vector product is mean * (g - <p, g>)

@@ -12,14 +12,15 @@ violating class) and the ontology loss L_S (positive: an ancestor, negative: one
 siblings) are both lists of such ``(row, positive, negative, weight)`` quadruples, so one
 kernel computes their value and gradient.
 
-Random numbers come from the xoroshiro128++ generator of :mod:`skmultimodal.boltzmann._kernels`
+Random numbers come from the xoroshiro128++ generator of :mod:`skmultimodal._random`
 (state owned by the caller, seeded from the estimator's ``numpy.random.Generator``).
 """
 
 import numpy as np
 from numba import njit
 
-from ..boltzmann._kernels import _kernel, _next_uniform
+from .._jit import kernel
+from .._random import next_uniform
 
 _TINY = 1e-12
 
@@ -59,7 +60,7 @@ def harmonic_weights(n_classes, dtype=np.float64):
     return L
 
 
-@_kernel
+@kernel
 def warp_sample(Z, U, znorm, unorm, y, n_classes, margin, cosine, max_trials, rank_weight,
                 state, negative, weight, trials):
     """The WSABIE/WARP sampler (Weston, Bengio & Usunier 2011), one violator per row.
@@ -84,7 +85,7 @@ def warp_sample(Z, U, znorm, unorm, y, n_classes, margin, cosine, max_trials, ra
             continue
         s_pos = _similarity(Z, U, znorm, unorm, i, yi, cosine)
         for t in range(max_trials):
-            u, s0, s1 = _next_uniform(s0, s1)
+            u, s0, s1 = next_uniform(s0, s1)
             c = int(u * others)
             if c >= others:
                 c = others - 1
@@ -98,7 +99,7 @@ def warp_sample(Z, U, znorm, unorm, y, n_classes, margin, cosine, max_trials, ra
     state[0], state[1] = s0, s1
 
 
-@_kernel
+@kernel
 def warp_sample_dense(S, y, n_classes, margin, max_trials, rank_weight, state, negative, weight,
                       trials):
     """:func:`warp_sample` reading the similarities from a precomputed matrix.
@@ -119,7 +120,7 @@ def warp_sample_dense(S, y, n_classes, margin, max_trials, rank_weight, state, n
             continue
         threshold = S[i, yi] - margin
         for t in range(max_trials):
-            u, s0, s1 = _next_uniform(s0, s1)
+            u, s0, s1 = next_uniform(s0, s1)
             c = int(u * others)
             if c >= others:
                 c = others - 1
@@ -133,7 +134,7 @@ def warp_sample_dense(S, y, n_classes, margin, max_trials, rank_weight, state, n
     state[0], state[1] = s0, s1
 
 
-@_kernel
+@kernel
 def pair_hinge(Z, U, znorm, unorm, rows, positive, negative, weight, margin, cosine, grad_Z,
                grad_U):
     """Sum of ``weight * max(0, margin - s(z_row, u_pos) + s(z_row, u_neg))`` over pairs.
@@ -173,7 +174,7 @@ def pair_hinge(Z, U, znorm, unorm, rows, positive, negative, weight, margin, cos
     return total
 
 
-@_kernel
+@kernel
 def lasso_cd(gram, corr, support, gamma, beta, max_iter, tol):
     """Coordinate descent for ``min_b ||r - A b||^2 + gamma ||b||_1`` per row, in place.
 

@@ -22,7 +22,7 @@ from sklearn.utils.multiclass import _check_partial_fit_first_call, check_classi
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._utils import as_generator, keep_state_on_error
-from ..boltzmann._kernels import new_state
+from .._random import new_state
 from . import _kernels
 
 # While a batch's similarity matrix (rows x classes) has at most this many entries, the WARP

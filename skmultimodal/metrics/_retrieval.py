@@ -37,8 +37,8 @@ from sklearn import get_config
 from sklearn.exceptions import UndefinedMetricWarning
 from sklearn.utils import check_array, column_or_1d, gen_batches
 
-from ._modalities import missing_mask, resolve_modalities
-from .retrieval import _top_k, nearest_neighbors
+from .._modalities import missing_mask, resolve_modalities
+from ..retrieval import _top_k, nearest_neighbors
 
 __all__ = [
     "hierarchical_precision_at_k",
@@ -263,7 +263,7 @@ def hierarchical_precision_at_k(
     0.75
     """
     if isinstance(hierarchy, dict):
-        from .embedding._use import hierarchy_nodes
+        from ..embedding._use import hierarchy_nodes
 
         if labels is None:
             labels = np.unique(column_or_1d(y_true))

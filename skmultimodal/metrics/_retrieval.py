@@ -17,13 +17,14 @@ All of them reduce the ranking to the same per-query relevance of the ranked ite
 """
 
 import warnings
+from typing import Callable, NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn import get_config
 from sklearn.exceptions import UndefinedMetricWarning
 from sklearn.utils import check_array, column_or_1d, gen_batches
 
+from ..retrieval import _default_batch_size
 from ._base import _check_k
 
 __all__ = ["mean_average_precision", "median_rank", "precision_at_k", "recall_at_k"]
@@ -138,8 +139,8 @@ def _ranked_relevance(ranking, kind, yq, ydb, exclude=None):
     n_database = ydb.shape[0]
     hits = np.empty(ranking.shape, dtype=bool)
     n_relevant = np.empty(n_queries, dtype=np.intp)
-    rows = max(1, int(get_config()["working_memory"] * 2**20 // (5 * n_database)))
-    for batch in gen_batches(n_queries, rows):
+    # Per query row: its float32 overlaps with the database and their bool test.
+    for batch in gen_batches(n_queries, _default_batch_size(n_database, 5)):
         overlap = yq[batch] @ ydb.T
         overlap = (overlap.toarray() if sp.issparse(overlap) else np.asarray(overlap)) > 0
         hits[batch] = np.take_along_axis(overlap, ranking[batch], axis=1)
@@ -171,8 +172,32 @@ def _first_rank(hits, n_relevant, k=None):
     return first
 
 
-def _summarise(values, n_relevant, name, needs_relevant, reduce=np.mean):
-    if needs_relevant:
+class _Metric(NamedTuple):
+    per_query: Callable  # (hits, n_relevant, k) -> the value of each query
+    needs_relevant: bool  # undefined for a query without a relevant item
+    reduce: Callable  # per-query values -> the metric
+    whole_ranking: bool  # exact only on the whole ranking (else on the first k)
+
+
+_RETRIEVAL = {
+    "mean_average_precision": _Metric(_average_precision, True, np.mean, True),
+    "precision_at_k": _Metric(_precision, False, np.mean, False),
+    "recall_at_k": _Metric(_recall, True, np.mean, False),
+    "median_rank": _Metric(_first_rank, True, np.median, True),
+}
+
+
+def _per_query(name, ranking, kind, yq, ydb, k=None, exclude=None):
+    """Metric ``name`` of each query and its number of relevant items (see _ranked_relevance)."""
+    hits, n_relevant = _ranked_relevance(ranking, kind, yq, ydb, exclude=exclude)
+    return _RETRIEVAL[name].per_query(hits, n_relevant, k), n_relevant
+
+
+def _summarise(name, values, n_relevant):
+    """Reduce the per-query values to metric ``name``, leaving out the queries it is undefined
+    for (no relevant item), with a warning."""
+    metric = _RETRIEVAL[name]
+    if metric.needs_relevant:
         defined = n_relevant > 0
         if not defined.any():
             raise ValueError(
@@ -186,16 +211,7 @@ def _summarise(values, n_relevant, name, needs_relevant, reduce=np.mean):
                 stacklevel=3,
             )
         values = values[defined]
-    return float(reduce(values))
-
-
-# name -> (per-query function, needs a relevant item, reduction, needs the whole ranking)
-_RETRIEVAL = {
-    "mean_average_precision": (_average_precision, True, np.mean, True),
-    "precision_at_k": (_precision, False, np.mean, False),
-    "recall_at_k": (_recall, True, np.mean, False),
-    "median_rank": (_first_rank, True, np.median, True),
-}
+    return float(metric.reduce(values))
 
 
 def _retrieval_metric(name, ranking, query_labels, database_labels, matches, k=None):
@@ -203,9 +219,7 @@ def _retrieval_metric(name, ranking, query_labels, database_labels, matches, k=N
     if k is not None:
         k = _check_k(k, upper=ranking.shape[1], what="the number of ranked items per query")
     kind, yq, ydb = _relevance_spec(ranking, query_labels, database_labels, matches)
-    hits, n_relevant = _ranked_relevance(ranking, kind, yq, ydb)
-    per_query, needs_relevant, reduce, _ = _RETRIEVAL[name]
-    return _summarise(per_query(hits, n_relevant, k), n_relevant, name, needs_relevant, reduce)
+    return _summarise(name, *_per_query(name, ranking, kind, yq, ydb, k))
 
 
 _RELEVANCE_DOC = """ranking : array-like of int of shape (n_queries, n_ranked)
@@ -230,8 +244,9 @@ def mean_average_precision(ranking, *, query_labels=None, database_labels=None, 
     ranking (``nearest_neighbors(..., n_neighbors=None)``) for the exact value. With the whole
     ranking and no tied scores, a query's AP equals
     :func:`sklearn.metrics.average_precision_score` of its relevance against its scores.
-    This is the retrieval MAP of seeds 000 and 001 (cosine similarity of joint
-    representations, relevant if any of the class labels overlap).
+    This is the retrieval MAP on MIR-Flickr of Srivastava & Salakhutdinov (2012) and Sohn,
+    Shang & Lee (2014, Section 4.2): cosine similarity of joint representations, relevant if
+    any of the class labels overlap.
 
     Queries without any relevant database item are left out of the mean, with an
     :class:`~sklearn.exceptions.UndefinedMetricWarning`.
@@ -277,8 +292,8 @@ def mean_average_precision(ranking, *, query_labels=None, database_labels=None, 
 def precision_at_k(ranking, *, k=50, query_labels=None, database_labels=None, matches=None):
     """Mean over queries of the fraction of relevant items among the k best ranked (P@k).
 
-    P@50 is the second retrieval figure of seed 000's table. Queries without a relevant
-    database item count (with precision 0).
+    P@50 is reported beside MAP in the MIR-Flickr results of Srivastava & Salakhutdinov
+    (2012). Queries without a relevant database item count (with precision 0).
 
     Parameters
     ----------
@@ -311,10 +326,11 @@ def precision_at_k(ranking, *, k=50, query_labels=None, database_labels=None, ma
 def recall_at_k(ranking, *, k=10, query_labels=None, database_labels=None, matches=None):
     """Mean over queries of the fraction of their relevant items among the k best ranked.
 
-    With a single match per query (the default pairing or ``matches``) this is the R@K of
-    the ranking-embedding protocol (seed 003): the fraction of queries whose match is among
-    their ``k`` nearest database items. Queries without a relevant database item are left
-    out of the mean, with an :class:`~sklearn.exceptions.UndefinedMetricWarning`.
+    With a single match per query (the default pairing or ``matches``) this is the R@K of the
+    image-caption ranking protocol (Kiros, Salakhutdinov & Zemel 2014; Faghri et al. 2018):
+    the fraction of queries whose match is among their ``k`` nearest database items. Queries
+    without a relevant database item are left out of the mean, with an
+    :class:`~sklearn.exceptions.UndefinedMetricWarning`.
 
     Parameters
     ----------
@@ -350,11 +366,12 @@ def recall_at_k(ranking, *, k=10, query_labels=None, database_labels=None, match
 def median_rank(ranking, *, query_labels=None, database_labels=None, matches=None):
     """Median over queries of the rank (1 = best) of their first relevant item.
 
-    The "Med r" of the ranking-embedding protocol (lower is better). A query whose relevant
-    items are all outside a truncated ranking has rank ``inf`` (it is beyond the ranking), so
-    the result is exact when the ranking is the whole database and otherwise exact whenever
-    the median falls inside the ranking. Queries without any relevant database item are left
-    out, with an :class:`~sklearn.exceptions.UndefinedMetricWarning`.
+    The "Med r" of the image-caption ranking protocol (Kiros, Salakhutdinov & Zemel 2014;
+    lower is better). A query whose relevant items are all outside a truncated ranking has
+    rank ``inf`` (it is beyond the ranking), so the result is exact when the ranking is the
+    whole database and otherwise exact whenever the median falls inside the ranking. Queries
+    without any relevant database item are left out, with an
+    :class:`~sklearn.exceptions.UndefinedMetricWarning`.
 
     Parameters
     ----------

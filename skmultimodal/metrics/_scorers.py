@@ -4,16 +4,15 @@ import numbers
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn import get_config
 from sklearn.utils import gen_batches
 
 from .._modalities import missing_mask, resolve_modalities
-from ..retrieval import nearest_neighbors
+from ..retrieval import _METRICS, _default_batch_size, nearest_neighbors
 from ._base import _check_k
 from ._retrieval import (
     _RETRIEVAL,
     _check_labels,
-    _ranked_relevance,
+    _per_query,
     _relevance_spec,
     _summarise,
     mean_average_precision,
@@ -25,10 +24,8 @@ from ._retrieval import (
 __all__ = ["make_retrieval_scorer"]
 
 _RETRIEVAL_FUNCTIONS = {
-    mean_average_precision: "mean_average_precision",
-    precision_at_k: "precision_at_k",
-    recall_at_k: "recall_at_k",
-    median_rank: "median_rank",
+    function: function.__name__
+    for function in (mean_average_precision, precision_at_k, recall_at_k, median_rank)
 }
 
 
@@ -53,6 +50,35 @@ def _select_modalities(selection, resolved, name):
     if not chosen:
         raise ValueError(f"{name} selects no modality.")
     return sorted(set(chosen))
+
+
+def _masked(X, rows, keep, resolved):
+    """Rows ``rows`` of ``X`` (ndarray or DataFrame), the modalities not in ``keep`` set to NaN."""
+    frame = hasattr(X, "iloc")
+    block = X.iloc[rows].copy() if frame else X[rows].copy()
+    for m, (_, columns) in enumerate(resolved):
+        if m not in keep:
+            if frame:
+                block.iloc[:, columns] = np.nan
+            else:
+                block[:, columns] = np.nan
+    return block
+
+
+def _label_relevance(y, query_rows, database_rows, n_rows):
+    """Relevance by the labels ``y``, every query left out of its own ranking.
+
+    Returns the ``kind, yq, ydb`` of :func:`_relevance_spec` and ``exclude``: the database
+    position of each query's own row (-1 if it is not in the database), which its ranking
+    must not hold.
+    """
+    y = _check_labels(y, "y")
+    kind, yq, ydb = _relevance_spec(
+        np.zeros((query_rows.size, 1), dtype=np.intp), y[query_rows], y[database_rows], None
+    )
+    position = np.full(n_rows, -1, dtype=np.intp)
+    position[database_rows] = np.arange(database_rows.size)
+    return kind, yq, ydb, position[query_rows]
 
 
 class _RetrievalScorer:
@@ -112,47 +138,30 @@ class _RetrievalScorer:
                 "Too few rows observe the query and database modalities to score retrieval: "
                 f"{query_rows.size} query rows, {database_rows.size} database rows."
             )
-
-        def masked(rows, keep):
-            block = X.iloc[rows].copy() if frame else values[rows].copy()
-            for m, (_, columns) in enumerate(resolved):
-                if m not in keep:
-                    if frame:
-                        block.iloc[:, columns] = np.nan
-                    else:
-                        block[:, columns] = np.nan
-            return block
-
-        queries = estimator.transform(masked(query_rows, query_mods))
-        database = estimator.transform(masked(database_rows, database_mods))
-
-        per_query, needs_relevant, reduce, whole = _RETRIEVAL[self.name]
-        n_database = database_rows.size
+        data = X if frame else values
+        queries = estimator.transform(_masked(data, query_rows, query_mods, resolved))
+        database = estimator.transform(_masked(data, database_rows, database_mods, resolved))
         if relevance == "paired":
-            kind, yq, ydb = "matches", np.arange(query_rows.size), None
-            exclude = None
+            relevance = ("matches", np.arange(query_rows.size), None, None)
         else:
-            y_all = _check_labels(y, "y")
-            yq, ydb = y_all[query_rows], y_all[database_rows]
-            kind, yq, ydb = _relevance_spec(
-                np.zeros((query_rows.size, 1), dtype=np.intp), yq, ydb, None
-            )
-            # Leave-one-out: a query never retrieves its own row.
-            position = np.full(values.shape[0], -1, dtype=np.intp)
-            position[database_rows] = np.arange(n_database)
-            exclude = position[query_rows]
+            relevance = _label_relevance(y, query_rows, database_rows, values.shape[0])
+        score = self._score(queries, database, *relevance)
+        return -score if self.name == "median_rank" else score
+
+    def _score(self, queries, database, kind, yq, ydb, exclude):
+        """Rank the database for batches of queries and reduce the rankings to the metric."""
+        n_database = database.shape[0]
         max_ranked = n_database - (exclude is not None)
         if self.k is not None and self.k > max_ranked:
             raise ValueError(
                 f"k={self.k} is larger than the {max_ranked} database items a query can rank."
             )
-        n_ranked = max_ranked if whole else self.k
+        n_ranked = max_ranked if _RETRIEVAL[self.name].whole_ranking else self.k
         n_search = min(n_ranked + (exclude is not None), n_database)
 
-        values_out, n_relevant_out = [], []
-        budget = get_config()["working_memory"] * 2**20
-        rows = max(1, int(budget // (24 * n_search)))
-        for batch in gen_batches(query_rows.size, rows):
+        values, n_relevant = [], []
+        # Per query row: its scores, ranking and reordering, 8 bytes each.
+        for batch in gen_batches(queries.shape[0], _default_batch_size(3 * n_search, 8)):
             _, ranking = nearest_neighbors(
                 queries[batch], database, n_neighbors=n_search, metric=self.metric,
                 batch_size=self.batch_size,
@@ -163,16 +172,12 @@ class _RetrievalScorer:
                 keep = ranking != ex[:, None]
                 order = np.argsort(~keep, axis=1, kind="stable")[:, :n_ranked]
                 ranking = np.take_along_axis(ranking, order, axis=1)
-            hits, n_relevant = _ranked_relevance(
-                ranking, kind, yq[batch], ydb, exclude=ex
+            batch_values, batch_relevant = _per_query(
+                self.name, ranking, kind, yq[batch], ydb, self.k, exclude=ex
             )
-            values_out.append(per_query(hits, n_relevant, self.k))
-            n_relevant_out.append(n_relevant)
-        score = _summarise(
-            np.concatenate(values_out), np.concatenate(n_relevant_out), self.name,
-            needs_relevant, reduce,
-        )
-        return -score if self.name == "median_rank" else score
+            values.append(batch_values)
+            n_relevant.append(batch_relevant)
+        return _summarise(self.name, np.concatenate(values), np.concatenate(n_relevant))
 
 
 def make_retrieval_scorer(
@@ -256,7 +261,7 @@ def make_retrieval_scorer(
             f"median_rank from skmultimodal.metrics; got {score_func!r}."
         )
     name = _RETRIEVAL_FUNCTIONS[score_func]
-    if name in ("precision_at_k", "recall_at_k"):
+    if not _RETRIEVAL[name].whole_ranking:
         if k is None:
             raise ValueError(f"{name} needs k.")
         k = _check_k(k)
@@ -266,8 +271,8 @@ def make_retrieval_scorer(
         raise ValueError(
             f"relevance must be 'auto', 'paired' or 'labels', got {relevance!r}."
         )
-    if metric not in ("cosine", "euclidean"):
-        raise ValueError(f"metric must be 'cosine' or 'euclidean', got {metric!r}.")
+    if metric not in _METRICS:
+        raise ValueError(f"metric must be one of {_METRICS}, got {metric!r}.")
     return _RetrievalScorer(
         name, k, query_modalities, database_modalities, modalities, relevance, metric,
         batch_size,

@@ -17,7 +17,8 @@ All of them reduce the ranking to the same per-query relevance of the ranked ite
 """
 
 import warnings
-from typing import Callable, NamedTuple
+from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 import scipy.sparse as sp

@@ -1,6 +1,7 @@
 """A scorer that rates a transformer by cross-modal retrieval, for model selection."""
 
 import numbers
+from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
@@ -81,19 +82,18 @@ def _label_relevance(y, query_rows, database_rows, n_rows):
     return kind, yq, ydb, position[query_rows]
 
 
+@dataclass(eq=False, repr=False)
 class _RetrievalScorer:
     """Callable ``(estimator, X, y=None) -> float``; see :func:`make_retrieval_scorer`."""
 
-    def __init__(self, name, k, query_modalities, database_modalities, modalities, relevance,
-                 metric, batch_size):
-        self.name = name
-        self.k = k
-        self.query_modalities = query_modalities
-        self.database_modalities = database_modalities
-        self.modalities = modalities
-        self.relevance = relevance
-        self.metric = metric
-        self.batch_size = batch_size
+    name: str
+    k: int | None
+    query_modalities: object
+    database_modalities: object
+    modalities: object
+    relevance: str
+    metric: str
+    batch_size: int | None
 
     def __repr__(self):
         return (

@@ -21,15 +21,16 @@ def _python_label(label):
 
 
 def _cycle_node(parent):
-    """The first node whose parent chain never reaches a top-level node, or None."""
+    """A node on a cycle of the parent pointers, or None if there is none."""
     node = np.arange(parent.size)
-    # Without a cycle every chain reaches the top within n_nodes steps.
+    # Without a cycle every chain reaches the top within n_nodes steps; with one, a chain
+    # that has not reached it after n_nodes steps is on the cycle.
     for _ in range(parent.size):
         node = np.where(node >= 0, parent[np.maximum(node, 0)], -1)
         if (node < 0).all():
             return None
-    cyclic = np.flatnonzero(node >= 0)
-    return int(cyclic[0]) if cyclic.size else None
+    on_cycle = node[node >= 0]
+    return int(on_cycle[0]) if on_cycle.size else None
 
 
 def _check_acyclic(parent, nodes, name):

@@ -18,10 +18,10 @@ mini-batches of 100, CD-1, float32):
   small fit + transform with a missing modality. Run twice with a fresh numba cache
   directory: the first run compiles the kernels, the second loads them from the cache.
 
-Targets (from the project issue): ours at least 2x faster than BernoulliRBM, and within 1.5x
-of the GEMM lower bound. Timings are reported, never asserted. Run it on an otherwise idle
-machine: the CPU time other processes take during the timings is printed, because on a
-small machine two-thread BLAS then slows down many times over.
+Targets: ours at least 2x faster than BernoulliRBM, and within 1.5x of the GEMM lower bound.
+Timings are reported, never asserted. Run it on an otherwise idle machine: the CPU time other
+processes take during the timings is printed, because on a small machine two-thread BLAS then
+slows down many times over.
 
 Run from the repository root::
 

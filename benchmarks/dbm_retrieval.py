@@ -2,11 +2,13 @@
 
 Three parts, each printing a table:
 
-1. **Retrieval and classification** (the protocol of seed 000's table and seed 001 §4.2) on
-   ``make_multimodal_topics``: Gaussian "image features" (standardised) and sparse tag counts
-   from shared latent topics, with multi-label classes from the same topics. MultimodalDBM,
-   MultimodalDBN (its stack without doubled inputs and without joint training, the MDBN of
-   seed 002), MultimodalRBM and MinVIRBM are trained on the same unlabelled pairs; then
+1. **Retrieval and classification** (the MIR-Flickr protocol of Srivastava & Salakhutdinov 2012
+   and of Sohn, Shang & Lee 2014, Section 4.2) on ``make_multimodal_topics``: Gaussian "image
+   features" (standardised) and sparse tag counts from shared latent topics, with multi-label
+   classes from the same topics. MultimodalDBM, MultimodalDBN (its stack without doubled inputs
+   and without joint training, the MDBN of *Multimodal Learning via Exploring Deep Semantic
+   Similarity*, ACM Multimedia 2016, Table 2), MultimodalRBM and MinVIRBM are trained on the
+   same unlabelled pairs; then
 
    - classification MAP: a one-vs-rest logistic regression on the joint representation,
      trained on labelled training rows, mean over labels of the average precision on the
@@ -20,38 +22,37 @@ Three parts, each printing a table:
    - the top generated tags of a few images (text missing), next to their true tags.
 
 2. **Speed**: seconds per epoch of pretraining and of joint training, against the time of the
-   bare matrix products an epoch needs, measured in the same run (see ``gemm_lower_bound``),
-   in float64 and float32, at the default batch of 32 rows and at 100; then the same at the
-   layer sizes of seed 000 (image 3857-1024-1024, text 2000-1024-1024, joint 2048, batch
-   100) on 2000 synthetic rows of that shape (``--quick``: 400 rows, every width divided by
-   4), where the matrix products dominate. Seconds per epoch are marginal (a fit of ``1 + E``
-   epochs minus a fit of one, over ``E``), so what a fit does once is not spread over its
-   epochs; each figure is the median of three such measurements (one in ``--quick``). An
-   epoch includes the estimators' per-epoch monitor (``reconstruction_error_curve_``:
-   mean-field on 256 training rows), whose cost does not grow with the data: on 1000 rows
-   of seed 000's shape it was 10-13% of a joint-training epoch in float32, on the 10,000
-   rows of the first table 1-2%.
+   bare matrix products an epoch needs, measured in the same run (see ``gemm_lower_bound``), in
+   float64 and float32, at the default batch of 32 rows and at 100; then the same at the layer
+   sizes of Srivastava & Salakhutdinov 2012 (image 3857-1024-1024, text 2000-1024-1024, joint
+   2048, batch 100) on 2000 synthetic rows of that shape (``--quick``: 400 rows, every width
+   divided by 4), where the matrix products dominate. Seconds per epoch are marginal (a fit of
+   ``1 + E`` epochs minus a fit of one, over ``E``), so what a fit does once is not spread over
+   its epochs; each figure is the median of three such measurements (one in ``--quick``). An
+   epoch includes the estimators' per-epoch monitor (``reconstruction_error_curve_``: mean-field
+   on 256 training rows), whose cost does not grow with the data: on 1000 rows of that shape it
+   was 10-13% of a joint-training epoch in float32, on the 10,000 rows of the first table 1-2%.
 
-3. **Log-likelihood on MNIST** (``../shared/data/mnist``: the 10,000 test images, binarised
-   once with a fixed seed, 8,000 for training and 2,000 held out): the AIS test
-   log-likelihood of an RBM trained by CD-25 as the published one (PCD at the same settings
-   gave -141 nats with an unreliable AIS estimate, CD-25 -105), ``-F(v) - log Z``, and the variational lower bound of a
+3. **Log-likelihood on MNIST** (``../shared/data/mnist``: the 10,000 test images, binarised once
+   with a fixed seed, 8,000 for training and 2,000 held out): the AIS test log-likelihood of an
+   RBM trained by CD-25 as the published one (PCD at the same settings gave -141 nats with an
+   unreliable AIS estimate, CD-25 -105), ``-F(v) - log Z``, and the variational lower bound of a
    two-layer DBM, ``-F_q(v) - log Z`` with ``log Z`` by AIS, with the AIS spread, for the
    pretrained stack (30 epochs of PCD per layer) and after 100 epochs of joint training at
    ``learning_rate=0.02`` (joint training should raise the bound; measured on this split, 30
-   joint epochs at 0.005 left it at -109 nats, below the RBM, 100 at 0.005 at -104.5). The
-   RBM trains for 30 epochs: at 100 it overfits the 8k images (-111 nats on the test set).
-   Published figures on the full 60k training set: RBM (CD25, 500 hidden) -86.34 nats, DBM
-   784-500-1000 -84.62; ours use 8k training images, so compare the DBM with our RBM on the
-   same data. The DBM's figure is not stable to a few nats: two runs whose only difference
-   was rounding in the sigmoid (the same seed) gave -101.4 and -109.7 after 100 joint epochs
-   (-106.8 and -104.0 after 60), while the RBM's moved by 0.4; seeds 1 and 2 gave -103.4 and
-   -103.8, and seed 0 after the Bernoulli draws became lane-based -105.2 (RBM -103.0, with an
-   unreliable AIS run; two more AIS runs on that RBM gave -101.5 and -102.1), then -101.4
-   with the compiled training loops (the same algorithm, rounding differences only; RBM
-   -103.0 again), and -101.6 after the kernels' rounding changed again (bias statistics
-   summed in float32; RBM -102.5, its AIS spread finite this time). Over these seven runs
-   the DBM is level with the RBM or a few nats below it.
+   joint epochs at 0.005 left it at -109 nats, below the RBM, 100 at 0.005 at -104.5). The RBM
+   trains for 30 epochs: at 100 it overfits the 8k images (-111 nats on the test set). Published
+   figures on the full 60k training set: RBM (CD25, 500 hidden) -86.34 nats (Salakhutdinov &
+   Murray 2008), DBM 784-500-1000 -84.62 (Salakhutdinov & Hinton 2009); ours use 8k training
+   images, so compare the DBM with our RBM on the same data. The DBM's figure is not stable to a
+   few nats: two runs whose only difference was rounding in the sigmoid (the same seed) gave
+   -101.4 and -109.7 after 100 joint epochs (-106.8 and -104.0 after 60), while the RBM's moved
+   by 0.4; seeds 1 and 2 gave -103.4 and -103.8, and seed 0 after the Bernoulli draws became
+   lane-based -105.2 (RBM -103.0, with an unreliable AIS run; two more AIS runs on that RBM gave
+   -101.5 and -102.1), then -101.4 with the compiled training loops (the same algorithm,
+   rounding differences only; RBM -103.0 again), and -101.6 after the kernels' rounding changed
+   again (bias statistics summed in float32; RBM -102.5, its AIS spread finite this time). Over
+   these seven runs the DBM is level with the RBM or a few nats below it.
    A ``-inf`` lower spread means three standard errors of the importance weights exceed
    their mean: that AIS estimate is unreliable (AIS tends to underestimate ``log Z``, so the
    log-likelihood is then likely overestimated).
@@ -109,8 +110,8 @@ def models(quick):
 
     The DBM pretrains at 0.05 and trains jointly at 0.005 (joint training at the pretraining
     rate takes the top layer out of use, see ``MultimodalDBM``); the DBN's RBMs train at the
-    DBM's pretraining rate; MultimodalRBM and MinVIRBM at 0.05 beat their own 0.01. ``output="all"`` reuses the fitted DBM with every hidden
-    layer as the representation.
+    DBM's pretraining rate; MultimodalRBM and MinVIRBM at 0.05 beat their own 0.01.
+    ``output="all"`` reuses the fitted DBM with every hidden layer as the representation.
     """
     common = dict(modalities=[N_IMAGE, N_TAGS], visible_units=["gaussian", "replicated_softmax"],
                   random_state=0)
@@ -357,10 +358,10 @@ def speed_rows(params, X_train, configs, epochs, repeats=1):
 
 
 def speed_table(dbm, X_train, quick):
-    """The speed rows at the benchmark's own model size, then at the layer sizes of seed 000
-    (image 3857-1024-1024, text 2000-1024-1024, joint 2048; batch 100) on synthetic data of
-    that shape. In ``--quick`` the second table uses every layer at a quarter of the width
-    (the same shape of network, about 1/16 of the products)."""
+    """The speed rows at the benchmark's own model size, then at the layer sizes of Srivastava &
+    Salakhutdinov 2012 (image 3857-1024-1024, text 2000-1024-1024, joint 2048; batch 100) on
+    synthetic data of that shape. In ``--quick`` the second table uses every layer at a quarter
+    of the width (the same shape of network, about 1/16 of the products)."""
     epochs = 2 if quick else 5
     repeats = 1 if quick else 3
     print(f"\n## Speed of the DBM ({X_train.shape[0]} rows, {dbm.n_chains} chains, layers "
@@ -382,7 +383,8 @@ def speed_table(dbm, X_train, quick):
     params = {**dbm.get_params(), "n_components": top, "pathways": (width, width),
               "modalities": [n_image, n_tags]}
     epochs = 2 if quick else 3
-    print(f"\n## Speed at the layer sizes of seed 000{' / 4' if quick else ''} ({n_rows} "
+    print(f"\n## Speed at the layer sizes of Srivastava & Salakhutdinov 2012"
+          f"{' / 4' if quick else ''} ({n_rows} "
           f"synthetic rows; image {n_image}-{width}-{width}, text {n_tags}-{width}-{width}, "
           f"joint {top}; {epochs} epoch(s) timed, the median of {repeats})\n")
     speed_rows(params, X, [("float64", 100), ("float32", 100)], epochs, repeats)

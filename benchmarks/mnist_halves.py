@@ -1,11 +1,15 @@
-"""MNIST left/right halves: Table 1 of seed 001 (ML vs MinVI) and Table 1 of seed 002 (SSL).
+"""MNIST left/right halves: Table 1 of Sohn, Shang & Lee 2014 (ML vs MinVI) and of SSL.
+
+SSL is the semantic-similarity learning of *Multimodal Learning via Exploring Deep Semantic
+Similarity* (ACM Multimedia 2016), whose Table 1 repeats the same benchmark.
 
 Each image is two modalities: x = pixel columns 1-14, y = columns 15-28 (392 pixels each). A
 multimodal RBM with 1000 hidden units is trained on paired halves by each method; a linear SVM
 is trained on the joint representations of complete training images, its C chosen on a
 validation split, and tested with both halves, with the left half only and with the right half
-only (the missing half inferred by mean-field; seed 001's protocol, from the authors' code
-``kihyuks/nips2014_multimodal_learning``, ``mnist/demo_mnist.m`` and ``scripts.m``).
+only (the missing half inferred by mean-field, Sohn, Shang & Lee 2014, Eq. 8; their protocol,
+from the authors' code ``kihyuks/nips2014_multimodal_learning``, ``mnist/demo_mnist.m`` and
+``scripts.m``).
 
 Data: only MNIST's 10,000 test images are available here (``../shared/data/mnist``). They are
 split once, stratified with seed 0, into 7,000 for training (of which 1,000 are the validation
@@ -22,9 +26,9 @@ stochastically in every mini-batch, initial weights N(0, 0.01):
 - MinVI (MP): 5 mean-field steps, all back-propagated, 10% of each target half given
   (``sampling_ratio=0.9``; the authors' corruption 0.25 gives each batch a given fraction
   drawn uniformly from [0, 0.25]), sparsity 0.1 towards 0.1;
-- SSL: ``alpha=0.1`` times each similarity (seed 002's lambda) added to ML training by CD-1,
-  as seed 002 did (its text credits ML's better full-image error to PCD's more exact
-  gradient); the row "ML (CD-1)" is the same training with ``alpha=0``, so the SSL rows
+- SSL: ``alpha=0.1`` times each similarity (the SSL paper's lambda, Eq. 1) added to ML training
+  by CD-1, as the SSL paper did (its text credits ML's better full-image error to PCD's more
+  exact gradient); the row "ML (CD-1)" is the same training with ``alpha=0``, so the SSL rows
   against it isolate the penalty. "SSL cross_entropy_xy (PCD)" is trained as ML (PCD), the
   comparison with the ML row.
 

@@ -11,6 +11,7 @@ from sklearn.metrics import average_precision_score, make_scorer, top_k_accuracy
 from sklearn.model_selection import GridSearchCV, train_test_split
 
 from skmultimodal import CCA
+from skmultimodal._hierarchy import check_parents, class_distances
 from skmultimodal.datasets import load_digits_halves
 from skmultimodal.metrics import (
     hierarchical_precision_at_k,
@@ -194,6 +195,25 @@ def test_hierarchical_precision_against_a_direct_implementation(seed):
 def test_hierarchical_precision_errors(hierarchy, message):
     with pytest.raises(ValueError, match=message):
         hierarchical_precision_at_k([0, 1, 2], np.eye(3), hierarchy=hierarchy, k=2)
+
+
+@pytest.mark.parametrize("hierarchy, node", [
+    ({"a": "b", "b": "c", "c": "b"}, "'b'"),  # a leads into the cycle b <-> c
+    ([2, 2, 3, 4, 3], "4"),  # 0 and 1 lead into the cycle 3 <-> 4
+])
+def test_hierarchical_precision_names_its_parameter_and_a_node_on_the_cycle(hierarchy, node):
+    labels = ["a", "b"] if isinstance(hierarchy, dict) else [0, 1]
+    with pytest.raises(ValueError, match=f"^hierarchy has a cycle through node {node};"):
+        hierarchical_precision_at_k(labels, np.eye(2), hierarchy=hierarchy, k=1)
+
+
+def test_class_distances_on_a_deep_chain():
+    # 0 -> 1 -> ... -> 199 (top level): the distance of classes i and j is |i - j|.
+    n = 200
+    parent = check_parents(np.r_[np.arange(1, n), -1], n, name="hierarchy")
+    index = np.arange(n)
+    np.testing.assert_array_equal(class_distances(parent, n),
+                                  np.abs(index[:, None] - index[None, :]))
 
 
 # ----------------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """Datasets: real two-modality data and synthetic generators with known ground truth."""
 
 from ._base import load_digits_halves, split_image_halves
-from ._hierarchy import make_hierarchical_classification
+from ._hierarchical import make_hierarchical_classification
 from ._mnist import fetch_mnist, fetch_mnist_halves
 from ._synthetic import (
     make_correlated_views,

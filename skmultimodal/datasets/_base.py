@@ -1,4 +1,5 @@
-"""Images split into left and right halves: the two-modality benchmark of seeds 001/002."""
+"""Images split into left and right halves: the two-modality benchmark of Sohn, Shang & Lee
+(2014, Table 1)."""
 
 import numpy as np
 from sklearn.datasets import load_digits
@@ -11,7 +12,8 @@ Each {height}x{width} image is cut down the middle into a left half (columns 1-{
 right half (columns {half1}-{width}); each half is one modality of {n_half} pixels, scaled to
 [0, 1]. ``data`` holds the left half's pixels (row by row) followed by the right half's, and
 ``modalities`` says which columns are which. Predicting or representing one half from the other
-is the benchmark of Sohn et al. (2014, Table 1) and of the semantic similarity paper (2016).
+is the benchmark of Sohn, Shang & Lee (2014, Table 1) and of *Multimodal Learning via
+Exploring Deep Semantic Similarity* (ACM Multimedia 2016, Table 1).
 """
 
 

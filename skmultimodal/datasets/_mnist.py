@@ -135,7 +135,7 @@ def fetch_mnist_halves(data_home=None, *, subset="test", download_if_missing=Tru
                        base_url=_DEFAULT_URL, return_X_y=False):
     """Load MNIST as two modalities: the left (columns 1-14) and right (15-28) image halves.
 
-    The benchmark of Sohn et al. (2014, Table 1): each half is 392 pixels in [0, 1].
+    The benchmark of Sohn, Shang & Lee (2014, Table 1): each half is 392 pixels in [0, 1].
 
     Parameters
     ----------

@@ -66,7 +66,8 @@ def make_multimodal_topics(
     label_threshold : float, default=0.25
         Topic proportion from which a sample carries a topic's label.
     random_state : int, RandomState instance or None, default=None
-        Seed.
+        Determines random number generation for dataset creation. Pass an int for
+        reproducible output across multiple function calls.
 
     Returns
     -------
@@ -148,7 +149,8 @@ def make_correlated_views(n_samples=1000, *, correlations=(0.9, 0.7, 0.5), n_fea
     n_features : tuple of two ints, default=(8, 6)
         Width of each view; each at least ``len(correlations)``.
     random_state : int, RandomState instance or None, default=None
-        Seed.
+        Determines random number generation for dataset creation. Pass an int for
+        reproducible output across multiple function calls.
 
     Returns
     -------
@@ -207,7 +209,8 @@ def make_nonlinear_views(n_samples=1000, *, noise=0.1, random_state=None):
     noise : float, default=0.1
         Standard deviation of the Gaussian noise on the second view.
     random_state : int, RandomState instance or None, default=None
-        Seed.
+        Determines random number generation for dataset creation. Pass an int for
+        reproducible output across multiple function calls.
 
     Returns
     -------

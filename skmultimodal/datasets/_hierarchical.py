@@ -31,9 +31,9 @@ def make_hierarchical_classification(
 ):
     """Gaussian classes organised in a two-level hierarchy and described by attributes.
 
-    The ground truth of the Unified Semantic Embedding (seed 004): each class mean is its
-    superclass's mean plus the sum of its attributes' prototype vectors plus a small
-    class-specific offset,
+    The ground truth that Unified Semantic Embedding (Hwang & Sigal 2014) models: each class
+    mean is its superclass's mean plus the sum of its attributes' prototype vectors plus a
+    small class-specific offset,
 
     ``mu_c = m_{s(c)} + sum_{j in A_c} t_j + e_c``,
 
@@ -67,7 +67,8 @@ def make_hierarchical_classification(
     noise : float, default=1.0
         Standard deviation of the within-class noise.
     random_state : int, RandomState instance or None, default=None
-        Seed.
+        Determines random number generation for dataset creation. Pass an int for
+        reproducible output across multiple function calls.
 
     Returns
     -------

@@ -276,24 +276,25 @@ def gemm_lower_bound(dbm, X_train, sweeps, repeats=30):
 
 
 def _count_sweeps():
-    """Wrap the DBM's compiled mean-field loop so the benchmark can count its sweeps (the
-    DBM module looks it up as ``mean_field_layers``); returns the counter (``calls``
-    of the loop, ``sweeps`` in total) and the undo function."""
-    from skmultimodal.boltzmann import _dbm
+    """Count the mean-field sweeps of the DBM's positive phases: every trainer made while
+    counting reports its batches and sweeps; returns the counter (``calls``: batches,
+    ``sweeps`` in total) and the undo function."""
+    from skmultimodal.boltzmann._graph import Trainer
 
     counter = {"calls": 0, "sweeps": 0}
-    loop = _dbm.mean_field_layers
+    trainers = []
+    original = Trainer.__init__
 
-    def counted(*args):
-        sweeps = loop(*args)
-        counter["calls"] += 1
-        counter["sweeps"] += sweeps
-        return sweeps
+    def counted(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        trainers.append(self)
 
-    _dbm.mean_field_layers = counted
+    Trainer.__init__ = counted
 
     def undo():
-        _dbm.mean_field_layers = loop
+        Trainer.__init__ = original
+        counter["calls"] = sum(t.n_batches for t in trainers)
+        counter["sweeps"] = sum(t.n_sweeps for t in trainers)
     return counter, undo
 
 

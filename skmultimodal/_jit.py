@@ -7,8 +7,15 @@ writable, they are compiled in every process instead, and a single warning says 
 import warnings
 
 from numba import njit
+from numba.core.errors import NumbaWarning
 
 _warned_no_cache = False
+
+# The visible units' dispatch calls back into Python for unit types defined outside the
+# package (an object-mode block): numba notes for every nogil kernel that reaches it that
+# such a block holds the GIL, which is the point of it.
+warnings.filterwarnings("ignore", message="Code running in object mode won't allow parallel",
+                        category=NumbaWarning)
 
 
 def kernel(func=None, **options):

@@ -9,35 +9,47 @@ from skmultimodal.boltzmann._ais import (
     annealing_schedule,
     base_rate_bias,
 )
-from skmultimodal.boltzmann._mrbm import _RBMModel
+from skmultimodal.boltzmann._graph import Model, Structure
 from skmultimodal.boltzmann._units import VISIBLE_UNITS
 
 from _enumeration import binary_states, enumerate_visible
 
 
+def _rbm(units, W, b, c, length_bias, widths):
+    """A one-hidden-layer model from a full weight matrix and bias vectors."""
+    starts = np.cumsum([0, *widths])
+    columns = [slice(a, b) for a, b in zip(starts[:-1], starts[1:])]
+    s = Structure(columns, [VISIBLE_UNITS[u] for u in units], [()] * len(widths), W.shape[0])
+    return Model(s, [W[:, cols] for cols in columns], [c[cols] for cols in columns] + [b],
+                 list(length_bias), np.zeros(len(widths), dtype=W.dtype))
+
+
 def _model(units, widths, n_hidden=3, seed=0, scale=0.8, dtype=np.float64):
     rng = np.random.default_rng(seed)
     F = sum(widths)
-    starts = np.cumsum([0, *widths])
-    columns = [slice(a, b) for a, b in zip(starts[:-1], starts[1:])]
     length_bias = np.zeros((len(widths), n_hidden))
+    W = rng.normal(0, scale, (n_hidden, F))
+    b = rng.normal(0, 0.5, n_hidden)
+    c = rng.normal(0, 0.5, F)
     for m, u in enumerate(units):
         if u == "replicated_softmax":
             length_bias[m] = rng.normal(0, 0.3, n_hidden)
-    return _RBMModel(
-        rng.normal(0, scale, (n_hidden, F)).astype(dtype),
-        rng.normal(0, 0.5, n_hidden).astype(dtype),
-        rng.normal(0, 0.5, F).astype(dtype), length_bias.astype(dtype), columns,
-        [VISIBLE_UNITS[u] for u in units], np.zeros(len(widths), dtype=dtype),
-    )
+    return _rbm(units, W.astype(dtype), b.astype(dtype), c.astype(dtype),
+                length_bias.astype(dtype), widths)
+
+
+def _weights(model):
+    """The full weight matrix, hidden bias and visible bias of a one-hidden-layer model."""
+    return (np.hstack(model.W), model.bias[-1][0],
+            np.concatenate([c[0] for c in model.bias[:-1]]))
 
 
 def _exact_log_z(model, units, widths, length=3):
     if all(u == "gaussian" for u in units):
         # sum over h of exp(b.h + |c + W^T h|^2 / 2 - |c|^2 / 2) (2 pi)^(F/2)
-        H = binary_states(model.W.shape[0])
-        c = model.c
-        terms = H @ model.b + 0.5 * ((c + H @ model.W) ** 2).sum(axis=1) - 0.5 * c @ c
+        W, b, c = _weights(model)
+        H = binary_states(W.shape[0])
+        terms = H @ b + 0.5 * ((c + H @ W) ** 2).sum(axis=1) - 0.5 * c @ c
         return logsumexp(terms) + 0.5 * c.size * np.log(2 * np.pi)
     V, log_measure = enumerate_visible(units, widths, length)
     return logsumexp(log_measure - model.free_energy(V))
@@ -86,10 +98,10 @@ def test_base_rate_model_is_exact(name):
     """With W = 0 and c_B = c_A every run has the same weight: log Z is exact, spread zero."""
     units, widths = MODELS[name]
     model = _model(units, widths)
-    model.W[:] = 0
-    model.length_bias[:] = 0
+    for w in model.W + model.a:
+        w[:] = 0
     exact = _exact_log_z(model, units, widths)
-    result = ais_log_partition(model, model.c.copy(), betas=50, n_runs=10,
+    result = ais_log_partition(model, _weights(model)[2], betas=50, n_runs=10,
                                lengths=_lengths(units), random_state=0)
     assert result.log_z == pytest.approx(exact, abs=1e-10)
     assert np.ptp(result.log_weights) < 1e-10
@@ -100,15 +112,15 @@ def test_disconnected_pathways_add():
     """log Z of two pathways with no shared hidden unit is the sum of their log Z."""
     a = _model(("binary",), (4,), n_hidden=3, seed=3, scale=1.2)
     b = _model(("binary",), (3,), n_hidden=2, seed=4, scale=1.2)
+    (Wa, ba, ca), (Wb, bb, cb) = _weights(a), _weights(b)
     W = np.zeros((5, 7))
-    W[:3, :4], W[3:, 4:] = a.W, b.W
-    joint = _RBMModel(W, np.concatenate([a.b, b.b]), np.concatenate([a.c, b.c]),
-                      np.zeros((2, 5)), [slice(0, 4), slice(4, 7)],
-                      [VISIBLE_UNITS["binary"]] * 2, np.zeros(2))
-    exact = [_exact_log_z(m, ("binary",) * len(m.columns), w)
+    W[:3, :4], W[3:, 4:] = Wa, Wb
+    joint = _rbm(("binary", "binary"), W, np.concatenate([ba, bb]), np.concatenate([ca, cb]),
+                 np.zeros((2, 5)), (4, 3))
+    exact = [_exact_log_z(m, ("binary",) * m.s.n_modalities, w)
              for m, w in ((a, (4,)), (b, (3,)), (joint, (4, 3)))]
     assert exact[2] == pytest.approx(exact[0] + exact[1], rel=1e-12)
-    estimates = [ais_log_partition(m, np.zeros(m.c.size), betas=3000, n_runs=100,
+    estimates = [ais_log_partition(m, np.zeros(m.s.n_features), betas=3000, n_runs=100,
                                    random_state=s).log_z
                  for s, m in enumerate((a, b, joint))]
     assert estimates[2] == pytest.approx(estimates[0] + estimates[1], abs=0.05)

@@ -429,67 +429,75 @@ def test_bias_step_sums_its_statistics(dtype):
 
 @pytest.mark.parametrize("k", [1, 2])
 def test_compiled_pcd_step_is_the_composition_of_its_kernels(k):
-    """``rbm_pcd_step`` on a visible layer of two groups (Gaussian columns 0-2, Replicated
-    Softmax columns 3-7, with lengths) equals the step written out with the public kernels
-    and numpy products, drawing from the same generator state in the same order."""
+    """One batch of the trainer (``_kernels_graph.train_step``: PCD, the chains' hidden
+    probabilities in the model statistics) on an RBM with two visible groups (Gaussian
+    columns 0-2, Replicated Softmax columns 3-7, with lengths) and doubled inputs both ways
+    equals the step written out with the public kernels and numpy products, drawing from
+    the same generator state in the same order."""
+    from skmultimodal.boltzmann._graph import Model, Structure, Trainer
+    from skmultimodal.boltzmann._kernels_graph import momentum_step
     from skmultimodal.boltzmann._kernels_units import (
         gaussian_sample,
         multinomial_sample,
         sigmoid,
         sigmoid_sample,
     )
-    from skmultimodal.boltzmann._kernels_graph import (
-        momentum_step,
-        rbm_pcd_step,
-    )
+    from skmultimodal.boltzmann._units import VISIBLE_UNITS
 
     rng = np.random.default_rng(0)
-    K, F, n, nc, up, down = 4, 8, 6, 5, 2.0, 2.0
-    W, A = rng.normal(0, 0.5, (K, F)), rng.normal(0, 0.1, (2, K))
-    b, c = rng.normal(0, 0.5, K), rng.normal(0, 0.5, F)
+    K, n, nc, up, down = 4, 6, 5, 2.0, 2.0
+    W, A = rng.normal(0, 0.5, (K, 8)), rng.normal(0, 0.1, (2, K))
+    b, c = rng.normal(0, 0.5, K), rng.normal(0, 0.5, 8)
     v = np.hstack([rng.standard_normal((n, 3)), rng.poisson(1.0, (n, 5)).astype(float)])
     L = np.column_stack([np.zeros(n), v[:, 3:].sum(axis=1)])
     h_chains = (rng.random((nc, K)) < 0.5).astype(float)
     L_chains = np.column_stack([np.zeros(nc), rng.integers(1, 6, nc).astype(float)])
-    velocity = [rng.normal(0, 0.01, s) for s in [(K, F), (1, K), (1, F), (2, K)]]
-    groups = np.array([[0, 3, 1, 0], [3, 8, 2, 1]], dtype=np.intp)
+    velocity = [rng.normal(0, 0.01, s) for s in [(K, 3), (K, 5), (1, 3), (1, 5), (1, K),
+                                                  (1, K), (1, K)]]
     state = np.array([12345, 67890], dtype=np.uint64)
     mom, lr, wd = 0.5, 0.1, 0.01
+    s = Structure([slice(0, 3), slice(3, 8)],
+                  [VISIBLE_UNITS["gaussian"], VISIBLE_UNITS["replicated_softmax"]], [(), ()], K)
+    model = Model(s, [W[:, :3], W[:, 3:]], [c[:3], c[3:], b], [A[0], A[1]], np.zeros(2),
+                  edge_scale=[[up, down], [up, down]])
+    trainer = Trainer(model, batch_size=n, k=k, cd=False, rao_blackwell=True, n_iter=5,
+                      tol=1e-5, momentum=mom, weight_decay=wd,
+                      velocity=[x.copy() for x in velocity])
+    trainer.set_chains([np.zeros((nc, 3)), np.zeros((nc, 5)), h_chains.copy()], L_chains)
 
-    W0, h_start = W.copy(), h_chains.copy()
-    expected = [x.copy() for x in (W, b[None, :], c[None, :], A, h_chains, *velocity)]
-    eW, eb, ec, eA, eh, *evel = expected
-    estate = state.copy()
+    eW, eA = [W[:, :3].copy(), W[:, 3:].copy()], [A[:1].copy(), A[1:].copy()]
+    ec, eb = [c[None, :3].copy(), c[None, 3:].copy()], b[None, :].copy()
+    evel = [x.copy() for x in velocity]
+    estate, eh = state.copy(), h_chains.copy()
     h_pos = np.empty((n, K))
-    sigmoid(v @ W.T, b + L @ A, h_pos, up)
+    sigmoid(up * (v[:, :3] @ eW[0].T + v[:, 3:] @ eW[1].T), b + L @ A, h_pos)
     for _ in range(k):
-        pre = down * (eh @ eW)
-        v_neg = np.empty((nc, F))
-        gauss = np.empty((nc, 3)), np.empty((nc, 3))
-        gaussian_sample(np.ascontiguousarray(pre[:, :3]), ec[:, :3], estate, *gauss)
-        words = np.empty((nc, 5)), np.empty((nc, 5))
-        multinomial_sample(np.ascontiguousarray(pre[:, 3:]), ec[:, 3:], L_chains[:, 1],
-                                    estate, *words)
-        v_neg[:, :3], v_neg[:, 3:] = gauss[1], words[1]
-        h_neg = v_neg @ eW.T
-        sigmoid_sample(h_neg, b + L_chains @ A, estate, h_neg, eh, up)
-    for param, vel, pos, neg, decay in [(eW, evel[0], h_pos.T @ v, h_neg.T @ v_neg, wd),
-                                        (eb, evel[1], h_pos.sum(0, keepdims=True),
-                                         h_neg.sum(0, keepdims=True), 0.0),
-                                        (ec, evel[2], v.sum(0, keepdims=True),
-                                         v_neg.sum(0, keepdims=True), 0.0),
-                                        (eA, evel[3], L.T @ h_pos, L_chains.T @ h_neg, 0.0)]:
-        momentum_step(param, vel, pos, neg, 1 / n, 1 / nc, mom, lr, decay)
+        gauss, words = np.empty((nc, 3)), np.empty((nc, 5))
+        gaussian_sample(down * (eh @ eW[0]), ec[0], estate, np.empty((0, 3)), gauss)
+        multinomial_sample(down * (eh @ eW[1]), ec[1], L_chains[:, 1], estate,
+                           np.empty((0, 5)), words)
+        h_neg = up * (gauss @ eW[0].T + words @ eW[1].T)
+        sigmoid_sample(h_neg, b + L_chains @ A, estate, h_neg, eh)
+    v_neg = [gauss, words]
+    for m in range(2):
+        momentum_step(eW[m], evel[m], h_pos.T @ v[:, s.columns[m]], h_neg.T @ v_neg[m],
+                      1 / n, 1 / nc, mom, lr, wd)
+        momentum_step(ec[m], evel[2 + m], v[:, s.columns[m]].sum(0, keepdims=True),
+                      v_neg[m].sum(0, keepdims=True), 1 / n, 1 / nc, mom, lr, 0.0)
+    momentum_step(eb, evel[4], h_pos.sum(0, keepdims=True), h_neg.sum(0, keepdims=True),
+                  1 / n, 1 / nc, mom, lr, 0.0)
+    momentum_step(eA[1], evel[6], L[:, 1:].T @ h_pos, L_chains[:, 1:].T @ h_neg, 1 / n,
+                  1 / nc, mom, lr, 0.0)
 
-    buffers = (np.empty((n, K)), *(np.empty((nc, F)) for _ in range(2)), np.empty((nc, K)),
-               np.empty((K, F)), np.empty((K, F)))
-    rbm_pcd_step(W, b, c, A, True, tuple(velocity), v, L, h_chains, L_chains, groups,
-                          up, down, k, state, mom, lr, wd, buffers)
+    trainer.step(v, np.zeros((n, 2), dtype=bool), state, lr)
     np.testing.assert_array_equal(state, estate)
-    np.testing.assert_array_equal(h_chains, eh)
-    for got, want in zip([W, b[None, :], c[None, :], A, *velocity], [eW, eb, ec, eA, *evel]):
+    x, _ = trainer.chain_states()
+    np.testing.assert_array_equal(x[2], eh)
+    for got, want in zip(model.blocks(), eW + ec + [eb] + eA):
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-14)
-    assert np.abs(W - W0).max() > 1e-3 and np.abs(h_chains - h_start).sum() > 0  # moved
+    for got, want in zip(trainer.velocity, evel):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-14)
+    assert np.abs(model.W[0] - W[:, :3]).max() > 1e-3 and np.abs(eh - h_chains).sum() > 0
 
 
 # -- estimator behaviour --------------------------------------------------------------------
@@ -530,7 +538,8 @@ def test_partial_fit_and_warm_start_continue(small_data):
     dbm.partial_fit(small_data[200:])
     assert dbm.n_iter_ == 2 and len(dbm.reconstruction_error_curve_) == 2
     assert any(not np.array_equal(w, f) for w, f in zip(dbm.coefs_, first))
-    assert dbm._chains["x"][0].shape[0] == 20  # chains independent of the batch size
+    # chains independent of the batch size
+    assert all(x.shape[0] == 20 for x in dbm._persist["chains"][0])
     warm = _small(warm_start=True).fit(small_data)
     warm.fit(small_data)
     assert warm.n_iter_ == 4

@@ -7,28 +7,30 @@ from sklearn.model_selection import train_test_split
 
 from skmultimodal import MinVIRBM, MultimodalRBM
 from skmultimodal._random import new_state
+from skmultimodal.boltzmann._graph import Model, Structure
 from skmultimodal.boltzmann._minvi import (
-    _zero_gradients,
     lowest_free_energy_particle,
     mp_backward,
     mp_forward,
     mp_loss,
+    zero_gradients,
 )
-from skmultimodal.boltzmann._mrbm import _RBMModel
 from skmultimodal.boltzmann._units import VISIBLE_UNITS
 from skmultimodal.datasets import load_digits_halves
 
 
 def _tiny_model(units, widths, n_hidden=4, seed=0):
+    """A multimodal RBM with random parameters: weights per modality, biases per layer,
+    length weights per modality."""
     rng = np.random.default_rng(seed)
-    n_features = sum(widths)
     starts = np.cumsum([0] + list(widths))
     columns = [slice(a, b) for a, b in zip(starts[:-1], starts[1:])]
-    return _RBMModel(
-        rng.normal(0, 0.5, (n_hidden, n_features)), rng.normal(0, 0.3, n_hidden),
-        rng.normal(0, 0.3, n_features), rng.normal(0, 0.1, (len(widths), n_hidden)),
-        columns, [VISIBLE_UNITS[u] for u in units], np.full(len(widths), 4.0),
-    )
+    s = Structure(columns, [VISIBLE_UNITS[u] for u in units], [()] * len(widths), n_hidden)
+    W = rng.normal(0, 0.5, (n_hidden, sum(widths)))
+    c = rng.normal(0, 0.3, sum(widths))
+    return Model(s, [W[:, cols] for cols in columns],
+                 [c[cols] for cols in columns] + [rng.normal(0, 0.3, n_hidden)],
+                 list(rng.normal(0, 0.1, (len(widths), n_hidden))), np.full(len(widths), 4.0))
 
 
 def _data(units, widths, n=6, seed=1):
@@ -44,13 +46,10 @@ def _data(units, widths, n=6, seed=1):
     return np.hstack(blocks)
 
 
-PARAMETERS = ("W", "b", "c", "length_bias")
-
-
 def _numerical_gradient(model, loss):
-    grads = {}
-    for name in PARAMETERS:
-        param = getattr(model, name)
+    """Central differences of ``loss()`` in every entry of the model's parameter blocks."""
+    grads = []
+    for param in model.blocks():
         grad = np.zeros_like(param)
         for index in np.ndindex(param.shape):
             old = param[index]
@@ -60,7 +59,7 @@ def _numerical_gradient(model, loss):
             down = loss()
             param[index] = old
             grad[index] = (up - down) / 2e-6
-        grads[name] = grad
+        grads.append(grad)
     return grads
 
 
@@ -82,32 +81,30 @@ def test_mp_gradient_matches_finite_differences(units, widths, n_steps, subset):
         predict = None
         if subset and units[target] != "replicated_softmax":
             predict = rng.random((v.shape[0], width)) < 0.6
-        scale = 1.7
 
         def loss():
-            return mp_loss(model, mp_forward(model, v, target, predict, n_steps, scale),
-                           **sparsity)
+            return mp_loss(model, mp_forward(model, v, target, predict, n_steps), **sparsity)
 
-        grads = mp_backward(model, mp_forward(model, v, target, predict, n_steps, scale),
-                            _zero_gradients(model), **sparsity)
+        grads = mp_backward(model, mp_forward(model, v, target, predict, n_steps),
+                            zero_gradients(model), **sparsity)
         expected = _numerical_gradient(model, loss)
-        for name in PARAMETERS:
+        for k, (got, want) in enumerate(zip(grads, expected)):
             # mp_backward adds the ascent direction, minus the loss gradient
-            np.testing.assert_allclose(-np.reshape(grads[name], expected[name].shape),
-                                       expected[name], rtol=1e-5, atol=1e-7, err_msg=name)
+            np.testing.assert_allclose(-got, want, rtol=1e-5, atol=1e-7, err_msg=str(k))
 
 
 def test_mp_encoder_is_the_mean_field_of_transform():
+    """Training unrolls the network inference runs: the same states, step for step."""
     units, widths = ("binary", "binary"), (3, 4)
     model = _tiny_model(units, widths)
     v = _data(units, widths)
     for n_steps in (0, 1, 4):
-        trace = mp_forward(model, v, 1, None, n_steps, 2.0)
+        trace = mp_forward(model, v, 1, None, n_steps)
         filled = v.copy()
         missing = np.zeros((len(v), 2), dtype=bool)
         missing[:, 1] = True
-        h = model.mean_field(filled, missing, n_steps, 0.0)
-        np.testing.assert_allclose(trace["hs"][-1], h, rtol=1e-12)
+        x, _ = model.mean_field(filled, missing, n_steps, -1.0)
+        np.testing.assert_allclose(trace["hs"][-1], x[model.s.top], rtol=1e-12)
         np.testing.assert_allclose(trace["prediction"], filled[:, 3:], rtol=1e-12)
 
 
@@ -116,11 +113,11 @@ def test_mp_with_no_mean_field_step_is_a_scaled_bottom_up_pass():
     units, widths = ("binary", "binary"), (3, 4)
     model = _tiny_model(units, widths)
     v = _data(units, widths)
-    trace = mp_forward(model, v, 1, None, 0, 2.0)
+    trace = mp_forward(model, v, 1, None, 0)
     sigmoid = lambda z: 1 / (1 + np.exp(-z))  # noqa: E731
-    h = sigmoid(2 * v[:, :3] @ model.W[:, :3].T + model.b)
+    h = sigmoid(2 * v[:, :3] @ model.W[0].T + model.bias[2])
     np.testing.assert_allclose(trace["hs"][-1], h, rtol=1e-12)
-    np.testing.assert_allclose(trace["prediction"], sigmoid(h @ model.W[:, 3:] + model.c[3:]),
+    np.testing.assert_allclose(trace["prediction"], sigmoid(h @ model.W[1] + model.bias[1]),
                                rtol=1e-12)
 
     X, _ = load_digits_halves(return_X_y=True)
@@ -133,14 +130,34 @@ def test_mp_with_no_mean_field_step_is_a_scaled_bottom_up_pass():
                                rtol=1e-6)
 
 
+def test_mp_subset_scales_the_given_input_by_the_predicted_fraction():
+    """With a subset S of the target predicted, the first hidden estimate is
+    ``sigmoid(s W_x x + W_y y_given + b)`` with ``s = (1 + f) / 1`` for the row's predicted
+    fraction ``f`` (the mean-field start's rule for a partly missing modality)."""
+    units, widths = ("binary", "binary"), (3, 4)
+    model = _tiny_model(units, widths)
+    v = _data(units, widths)
+    predict = np.random.default_rng(0).random((len(v), 4)) < 0.5
+    trace = mp_forward(model, v, 1, predict, 0)
+    sigmoid = lambda z: 1 / (1 + np.exp(-z))  # noqa: E731
+    f = predict.mean(axis=1, keepdims=True)
+    given = np.where(predict, 0, v[:, 3:])
+    h = sigmoid((1 + f) * v[:, :3] @ model.W[0].T + given @ model.W[1].T + model.bias[2])
+    np.testing.assert_allclose(trace["hs"][0], h, rtol=1e-12)
+    prediction = sigmoid(h @ model.W[1] + model.bias[1])
+    np.testing.assert_allclose(trace["prediction"], np.where(predict, prediction, v[:, 3:]),
+                               rtol=1e-12)
+
+
 def test_percloss_keeps_the_lowest_free_energy_particle():
     units, widths = ("binary", "gaussian"), (4, 3)
     model = _tiny_model(units, widths, n_hidden=5)
     v = _data(units, widths, n=40)
     state = new_state(np.random.default_rng(0))
-    for target, cols in enumerate(model.columns):
+    sigmoid = lambda z: 1 / (1 + np.exp(-z))  # noqa: E731
+    for target, cols in enumerate(model.s.columns):
         record = []
-        best, pre = lowest_free_energy_particle(model, v, target, 6, state, record)
+        best, h = lowest_free_energy_particle(model, v, target, 6, state, record)
         assert len(record) == 7
         energies = []
         for particle in record:
@@ -151,7 +168,9 @@ def test_percloss_keeps_the_lowest_free_energy_particle():
         chosen = v.copy()
         chosen[:, cols] = best
         np.testing.assert_allclose(model.free_energy(chosen), energies.min(axis=0), rtol=1e-10)
-        np.testing.assert_allclose(pre, chosen @ model.W.T, rtol=1e-10)
+        np.testing.assert_allclose(
+            h, sigmoid(model.hidden_input(model.split(chosen), model.lengths(chosen))),
+            rtol=1e-10)
         # the draws differ, so picking the minimum is a real choice
         assert (energies.std(axis=0) > 0).all()
 

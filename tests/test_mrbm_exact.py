@@ -1,4 +1,4 @@
-"""MultimodalRBM against exact answers on models small enough to enumerate (DESIGN §6)."""
+"""MultimodalRBM against exact answers on models small enough to enumerate."""
 
 import numpy as np
 import pytest
@@ -130,21 +130,20 @@ def test_persistent_chain_statistics_match_exact_expectations(units, widths):
     _, H_data, _ = _exact(est, data, np.zeros(len(data)))
 
     model = est._model().copy()
-    velocity = est._velocity_copy(model)
     missing = np.zeros((len(V), len(widths)), dtype=bool)
-    chains = est._chains_copy(V, missing, model, est._rng)
+    optimizer = est._new_optimizer(model, V, missing, est._rng)
     state = new_state(np.random.default_rng(3))
-    workspace = {}
-    gradient = np.zeros_like(model.W)
+    gradient = np.zeros_like(est.components_)
     n_burn, n_avg = 20, 60
     for it in range(n_burn + n_avg):
-        est._batch_update(model, velocity, chains, data.copy(), missing[:10], state,
-                          workspace, est.learning_rate)
+        optimizer.step(data.copy(), missing[:10], state, est.learning_rate)
+        velocity = np.hstack(optimizer.velocity[:len(widths)])
         if it >= n_burn:
-            gradient += velocity["W"] / est.learning_rate / n_avg
+            gradient += velocity / est.learning_rate / n_avg
         if it == 0:
-            negative = workspace["h_neg"].T @ chains["v"] / n_chains
-            np.testing.assert_allclose(velocity["W"] / est.learning_rate + negative,
+            x, _ = optimizer.negative_states()
+            negative = x[-1].T @ np.hstack(x[:-1]) / n_chains
+            np.testing.assert_allclose(velocity / est.learning_rate + negative,
                                        H_data.T @ data / len(data), rtol=1e-6, atol=1e-9)
     exact = H_data.T @ data / len(data) - (H * p[:, None]).T @ V
     np.testing.assert_allclose(gradient, exact, atol=0.02)
@@ -164,17 +163,16 @@ def test_gaussian_chain_statistics_match_exact_expectations():
     exact = sum(p * np.outer(h, c + h @ W) for p, h in zip(ph, H))
 
     model = est._model().copy()
-    velocity = est._velocity_copy(model)
     missing = np.zeros((30, 2), dtype=bool)
-    chains = est._chains_copy(data, missing, model, est._rng)
+    optimizer = est._new_optimizer(model, data, missing, est._rng)
     state = new_state(np.random.default_rng(5))
-    workspace, negative = {}, np.zeros_like(W)
+    negative = np.zeros_like(W)
     positive = est.transform(data).T @ data / len(data)
     for it in range(80):
-        est._batch_update(model, velocity, chains, data.copy(), missing, state, workspace,
-                          est.learning_rate)
+        optimizer.step(data.copy(), missing, state, est.learning_rate)
         if it >= 20:
-            negative += (positive - velocity["W"] / est.learning_rate) / 60
+            velocity = np.hstack(optimizer.velocity[:2])
+            negative += (positive - velocity / est.learning_rate) / 60
     np.testing.assert_allclose(negative, exact, atol=0.03)
 
 

@@ -41,6 +41,7 @@ from .._utils import as_generator
 from .._random import new_state
 from ._kernels_units import sigmoid_sample
 from .._jit import kernel
+from ._graph import Model
 
 __all__ = ["AISResult", "annealing_schedule", "ais_log_partition", "base_rate_bias"]
 
@@ -141,7 +142,7 @@ def base_rate_bias(model, X):
 
     Parameters
     ----------
-    model : _RBMModel
+    model : _graph.Model
         The model whose visible layout (columns and unit types) the base rates follow.
     X : ndarray of shape (n_samples, n_visible)
         Data whose column means the base-rate model matches.
@@ -162,30 +163,12 @@ def base_rate_bias(model, X):
     >>> np.round(base_rate_bias(rbm._model(), X), 3)  # logits of 0.25 and 0.75
     array([-1.099,  1.099])
     """
-    c = np.zeros(model.c.shape[0], dtype=np.float64)
-    for cols, units in zip(model.columns, model.units):
+    s = model.s
+    c = np.zeros(s.n_features, dtype=np.float64)
+    for cols, units in zip(s.columns, s.units):
         block = np.asarray(X[:, cols], dtype=np.float64)
         c[cols] = units.init_bias(block.mean(axis=0))
     return c
-
-
-def _independent_log_partition(units, bias, length):
-    """``log sum_v exp(-U(v; bias))`` of independent visible units (with the count measure)."""
-    if units.name == "binary":
-        return float(np.logaddexp(0, bias).sum())
-    if units.name == "gaussian":
-        return 0.5 * bias.size * np.log(2 * np.pi)
-    if units.name == "replicated_softmax":
-        return float(length * logsumexp(bias))
-    raise ValueError(f"AIS does not know the base partition function of {units.name!r} units.")
-
-
-def _visible_energy(model, v, bias):
-    """``sum_m U_m(v_m; bias_m)`` per row, float64 (the units' own free-energy terms)."""
-    U = np.zeros(v.shape[0], dtype=np.float64)
-    for cols, units in zip(model.columns, model.units):
-        U += units.free_energy(v[:, cols], bias[cols])
-    return U
 
 
 @kernel
@@ -210,12 +193,14 @@ def _add_softplus_difference(pre, beta, beta_prev, log_w):
 
 def ais_log_partition(model, base_bias, *, betas=14500, n_runs=100, lengths=None,
                       random_state=None):
-    """AIS estimate of ``log Z`` of an RBM (an ``_RBMModel``), all runs in one batch.
+    """AIS estimate of ``log Z`` of an RBM (a one-hidden-layer ``_graph.Model``), all runs
+    in one batch.
 
     Parameters
     ----------
-    model : _RBMModel
-        The target model (the fitted ``MultimodalRBM._model()``, or a DBM's bipartite form).
+    model : _graph.Model
+        The target model, with one hidden layer (the fitted ``MultimodalRBM._model()``, or a
+        DBM's bipartite form ``Model.as_rbm()``).
     base_bias : ndarray of shape (n_visible,)
         Visible biases of the base-rate model (see :func:`base_rate_bias`).
     betas : int or array-like, default=14500
@@ -265,8 +250,9 @@ def ais_log_partition(model, base_bias, *, betas=14500, n_runs=100, lengths=None
     betas = _check_betas(betas)
     if not isinstance(n_runs, Integral) or n_runs < 2:
         raise ValueError(f"n_runs must be an integer of at least 2, got {n_runs!r}.")
-    M = len(model.units)
-    has_length = np.array([u.has_length for u in model.units])
+    s = model.s
+    M = s.n_modalities
+    has_length = np.array(s.uses_length)
     if lengths is None:
         if has_length.any():
             raise ValueError(
@@ -284,15 +270,14 @@ def ais_log_partition(model, base_bias, *, betas=14500, n_runs=100, lengths=None
         raise ValueError("Document lengths must be non-negative.")
     n_settings = lengths.shape[0]
     dtype = model.dtype
-    W = model.W
-    K = W.shape[0]
+    K = s.widths[s.top]
     base_bias = np.asarray(base_bias, dtype=np.float64)
-    c_A = base_bias.astype(dtype)
-    c_B = model.c
+    c_A = [base_bias[cols] for cols in s.columns]
+    c_B = [model.bias[m][0].astype(np.float64) for m in range(M)]
 
     log_z_base = np.array([
-        sum(_independent_log_partition(u, base_bias[cols], L[m])
-            for m, (cols, u) in enumerate(zip(model.columns, model.units)))
+        sum(u.log_partition(base_bias[cols], L[m])
+            for m, (cols, u) in enumerate(zip(s.columns, s.units)))
         + K * np.log(2.0)
         for L in lengths
     ])
@@ -301,33 +286,34 @@ def ais_log_partition(model, base_bias, *, betas=14500, n_runs=100, lengths=None
     state = new_state(rng)
     n = n_settings * n_runs
     L = np.repeat(lengths, n_runs, axis=0).astype(dtype)
-    hidden_bias = np.broadcast_to(model.hidden_bias(L), (n, K))
-    mixed = type(model)(W, model.b, c_A, model.length_bias, model.columns, model.units,
-                        model.mean_length)
-    v = np.empty((n, c_B.shape[0]), dtype=dtype)
-    v_mean = np.empty_like(v)
-    h = np.zeros((n, K), dtype=dtype)
-    h_prob = np.empty_like(h)
-    pre = np.empty((n, K), dtype=dtype)
-    scaled = np.empty_like(pre)
-    mixed.visible_sample(h, L, state, v_mean, v)  # exact draws from the base-rate model
+    hidden_bias = model.layer_bias(s.top, L)
+    # the intermediate models: the target's weights times beta, mixed visible biases
+    mixed = Model(s, model.W, [c.astype(dtype) for c in c_A] + [model.bias[s.top]], model.a,
+                  model.mean_length, edge_scale=np.zeros((M, 2)))
+    plan = mixed.plan((True,) * M, visible_only=True)
+    scale = plan[-1]
+    x = [np.empty((n, w), dtype=dtype) for w in s.widths[:-1]]
+    x.append(np.zeros((n, K), dtype=dtype))
+    work = {}
+    mixed.gibbs(x, L, state, work=work, plan=plan)  # exact draws from the base-rate model
     log_w = np.zeros(n, dtype=np.float64)
     zero_bias = np.zeros((1, K), dtype=dtype)
     with np.errstate(over="ignore"):
         for k in range(1, betas.size):
             b_prev, b_k = betas[k - 1], betas[k]
-            np.matmul(v, W.T, out=pre)
-            pre += hidden_bias
-            dU = _visible_energy(model, v, base_bias) - _visible_energy(model, v, c_B)
+            blocks = x[:-1]
+            pre = model.layer_input(x, s.top) + hidden_bias
+            dU = model.visible_energy(blocks, [c[None] for c in c_A]) - \
+                model.visible_energy(blocks)
             log_w += (b_k - b_prev) * dU
             _add_softplus_difference(pre, b_k, b_prev, log_w)
             if k == betas.size - 1:
                 break
-            np.multiply(pre, dtype.type(b_k), out=scaled)
-            sigmoid_sample(scaled, zero_bias, state, h_prob, h)
-            h *= dtype.type(b_k)
-            mixed.c = ((1 - b_k) * base_bias + b_k * c_B).astype(dtype)
-            mixed.visible_sample(h, L, state, v_mean, v)
+            sigmoid_sample(pre, zero_bias, state, pre, x[-1], b_k)
+            for m in range(M):
+                mixed.bias[m][0] = (1 - b_k) * c_A[m] + b_k * c_B[m]
+            scale[:] = b_k
+            mixed.gibbs(x, L, state, work=work, plan=plan)
     log_w = log_w.reshape(n_settings, n_runs)
     log_z, low, high = _spread(log_w, log_z_base)
     if single:

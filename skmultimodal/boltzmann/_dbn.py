@@ -1,8 +1,8 @@
-"""Multimodal deep belief network (Srivastava & Salakhutdinov 2012; the MDBN of seed 002).
+"""Multimodal deep belief network (Srivastava & Salakhutdinov 2012).
 
 The same layers as :class:`MultimodalDBM` (a pathway of hidden layers per modality, a joint
 top layer over the pathways' last layers), trained by the same greedy layerwise PCD
-(``_dbm._pretrain``), but read as a deep belief net (Hinton, Osindero & Teh 2006): the
+(``_stack.pretrain``), but read as a deep belief net (Hinton, Osindero & Teh 2006): the
 joint RBM between the pathway tops and the top layer is an undirected associative memory,
 and every layer below is generated top-down by the visible conditional of its RBM::
 
@@ -21,26 +21,27 @@ from numbers import Integral
 import numpy as np
 from sklearn.base import _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted
 
-from .._utils import as_generator, keep_state_on_error
 from .._random import new_state
-from ._kernels_units import sigmoid_sample
-from ._dbm import (
-    _BINARY,
-    _check_sample_args,
-    _layer_names,
-    _pretrain,
-    _put_rows,
-    _rbm_up,
-    _PathwaysMixin,
-)
-from ._mrbm import _MONITOR_ROWS, _BaseBoltzmann, _BaseMultimodalRBM, _RBMModel
+from .._utils import as_generator, keep_state_on_error
+from ._base import _BaseBoltzmann, _BaseTrainedBoltzmann, monitor_rows
+from ._dbm import _PathwaysMixin
+from ._graph import Model, Structure, put_rows
+from ._stack import pretrain
+from ._units import BINARY_UNITS
+
+
+def _rbm(widths, units, W, hidden_bias, visible_bias, a, mean_length):
+    """A fitted RBM of the stack (weights per visible group) as a :class:`_graph.Model`."""
+    starts = np.cumsum([0] + list(widths))
+    s = Structure([slice(starts[j], starts[j + 1]) for j in range(len(widths))], units,
+                  [()] * len(widths), hidden_bias.shape[0])
+    return Model(s, W, list(visible_bias) + [hidden_bias], a, mean_length)
 
 
 class _DBNModel:
     """A fitted multimodal DBN: each modality's pathway of RBMs (bottom-up) and the joint RBM
-    over the pathway tops (one modality of the joint RBM per pathway), with inference."""
+    over the pathway tops (one visible group per pathway), with inference."""
 
     def __init__(self, structure, pathways, joint):
         self.s, self.pathways, self.joint = structure, pathways, joint
@@ -49,29 +50,24 @@ class _DBNModel:
     def dtype(self):
         return self.joint.dtype
 
-    def _joint_block(self, m):
-        return self.joint.columns[m]
-
     def up(self, v, missing):
         """Bottom-up pass: every layer of the present pathways, and the joint RBM's visible
-        vector (the pathway tops side by side, zero where a pathway is missing).
+        blocks (the pathway tops, zero where a pathway is missing).
 
-        Returns ``x`` (per layer of ``structure``: visible blocks, hidden probabilities; rows
-        of a missing modality zero) and the joint visible rows ``J``.
+        Returns ``x`` (per layer of the structure: visible blocks, hidden probabilities; rows
+        of a missing modality zero; the top None) and the joint RBM's visible blocks.
         """
         s = self.s
         n = v.shape[0]
         x = [np.zeros((n, w), dtype=self.dtype) for w in s.widths[:-1]] + [None]
-        J = np.zeros((n, self.joint.W.shape[1]), dtype=self.dtype)
         for m, rbms in enumerate(self.pathways):
             rows = np.flatnonzero(~missing[:, m])
             h = np.ascontiguousarray(v[rows][:, s.columns[m]])
             x[m][rows] = h
             for rbm, (lo, up) in zip(rbms, self._edges(m)):
-                h = _rbm_up(rbm, h, rbm.lengths(h), 1.0)
+                h = rbm.transform(h, np.zeros((h.shape[0], 1), bool), 0, 0.0, [rbm.s.top])
                 x[up][rows] = h
-            J[rows, self._joint_block(m)] = h
-        return x, J
+        return x, [x[t] for t in s.pathway_tops]
 
     def _edges(self, m):
         """The pathway edges of modality ``m`` bottom-up, as ``(lower, upper)`` layers."""
@@ -82,94 +78,77 @@ class _DBNModel:
             lower = s.edges[e][1]
         return out
 
+    def _joint_posterior(self, tops, missing, n_iter, tol):
+        """The joint RBM's mean-field posterior given the present pathway tops (the missing
+        ones filled in ``tops`` in place); returns its layers and lengths."""
+        J = np.hstack(tops)
+        x, L = self.joint.mean_field(J, missing, n_iter, tol)
+        for m, cols in enumerate(self.joint.s.columns):
+            tops[m][:] = J[:, cols]
+        return x, L
+
     def infer(self, v, missing, n_iter, tol, generate=True):
         """Every layer's state given the present modalities; the top is the joint RBM's
-        posterior, the missing pathway tops its mean-field estimates (seed 001 Eq. 8).
+        posterior, the missing pathway tops its mean-field estimates (Sohn, Shang & Lee 2014,
+        Eq. 8).
 
         With ``generate``, each missing pathway below its top gets the top-down means
         ``E[h_l-1 | h_l]`` down to the visible expectation, written into ``v`` in place.
         Returns the list ``x`` of all layers.
         """
         s = self.s
-        x, J = self.up(v, missing)
-        x[s.top] = self.joint.mean_field(J, missing, n_iter, tol)
+        x, tops = self.up(v, missing)
+        joint_x, _ = self._joint_posterior(tops, missing, n_iter, tol)
+        x[s.top] = joint_x[-1]
         for m in range(s.n_modalities):
             rows = np.flatnonzero(missing[:, m])
-            if not rows.size:
+            if not rows.size or not generate:
                 continue
-            h = J[rows, self._joint_block(m)]
-            x[s.pathway_tops[m]][rows] = h
-            if not generate:
-                continue
+            h = x[s.pathway_tops[m]][rows]
             for rbm, (lo, _) in zip(self.pathways[m][::-1], self._edges(m)[::-1]):
-                below = np.empty((rows.size, rbm.W.shape[1]), dtype=self.dtype)
-                rbm.visible_mean(h, np.broadcast_to(rbm.mean_length, (rows.size, 1)), below)
-                x[lo][rows] = h = below
-            _put_rows(v, rows, s.columns[m], h)
+                L = np.broadcast_to(rbm.mean_length, (rows.size, 1))
+                x[lo][rows] = h = rbm.layer_mean([None, h], 0, L)
+            put_rows(v, rows, s.columns[m], h)
         return x
 
-    def sample(self, v, missing, n_steps, n_iter, tol, state, doc_length=None):
+    def transform(self, v, missing, n_iter, tol, layers):
+        x = self.infer(v, missing, n_iter, tol, generate=layers != [self.s.top])
+        return x[layers[0]] if len(layers) == 1 else np.hstack([x[i] for i in layers])
+
+    def fill(self, v, missing, n_iter, tol):
+        self.infer(v, missing, n_iter, tol)
+
+    def draw(self, v, missing, n_steps, n_iter, tol, state, doc_length=None):
         """Missing modalities drawn into ``v`` in place: ``n_steps`` sweeps of block Gibbs
         sampling in the joint RBM from its mean-field solution, the present pathway tops
         clamped at their bottom-up probabilities, then one ancestral pass down each missing
         pathway."""
         s, joint = self.s, self.joint
-        x, J = self.up(v, missing)
-        joint.mean_field(J, missing, n_iter, tol)
-        L = joint.lengths(J, missing)
-        L[missing] = np.round(L[missing]) if doc_length is None else doc_length
-        clamp = np.zeros(J.shape, dtype=bool)
-        for m in range(s.n_modalities):
-            clamp[:, self._joint_block(m)] = ~missing[:, m][:, None]
-        observed = J[clamp]
-        bias = joint.hidden_bias(L)
-        h_prob = np.empty((J.shape[0], joint.W.shape[0]), dtype=self.dtype)
-        h, mean = np.empty_like(h_prob), np.empty_like(J)
-        for _ in range(n_steps):
-            sigmoid_sample(joint.hidden_pre(J), bias, state, h_prob, h)
-            joint.visible_sample(h, L, state, mean, J)
-            J[clamp] = observed
+        _, tops = self.up(v, missing)
+        J = np.hstack(tops)
+        joint.draw(J, missing, n_steps, n_iter, tol, state, doc_length)
         for m in range(s.n_modalities):
             rows = np.flatnonzero(missing[:, m])
             if not rows.size:
                 continue
-            h = J[rows, self._joint_block(m)]
+            h = np.ascontiguousarray(J[rows][:, joint.s.columns[m]])
             for rbm in self.pathways[m][::-1]:
-                below = np.empty((rows.size, rbm.W.shape[1]), dtype=self.dtype)
+                below = np.empty((rows.size, rbm.s.widths[0]), dtype=self.dtype)
                 length = np.full((rows.size, 1), doc_length or np.round(rbm.mean_length[0]),
                                  dtype=self.dtype)
-                rbm.visible_sample(h, length, state, np.empty_like(below), below)
-                h = below
-            _put_rows(v, rows, s.columns[m], h)
-
-    def cross_modal_log_likelihood(self, v, missing, n_iter, tol):
-        """``sum_m log p(v_m | v_-m)`` over the present modalities, each hidden in turn and
-        imputed by :meth:`infer` from the others, scored under its units' factorised
-        conditional (a Replicated Softmax mean is rescaled to the true document length)."""
-        s = self.s
-        total = np.zeros(v.shape[0], dtype=np.float64)
-        for m, (cols, units) in enumerate(zip(s.columns, s.units)):
-            rows = np.flatnonzero(~missing[:, m])
-            if not rows.size:
-                continue
-            truth = v[rows][:, cols]
-            hide = missing[rows].copy()
-            hide[:, m] = True
-            filled = v[rows]
-            self.infer(filled, hide, n_iter, tol)
-            mean = filled[:, cols].astype(np.float64)
-            length = units.length(truth).astype(np.float64) if units.has_length else None
-            if units.has_length:
-                mean *= (length / np.maximum(mean.sum(axis=1), 1e-300))[:, None]
-            total[rows] += units.log_likelihood(truth, mean, length)
-        return total
+                plan = rbm.plan((True,), visible_only=True)
+                x = [below, h]
+                rbm.gibbs(x, length, state, plan=plan)
+                h = x[0]
+            put_rows(v, rows, s.columns[m], h)
 
 
 class MultimodalDBN(_PathwaysMixin, _BaseBoltzmann):
-    """Multimodal deep belief network (Srivastava & Salakhutdinov 2012; MDBN of seed 002).
+    """Multimodal deep belief network (Srivastava & Salakhutdinov 2012).
 
     The layers of :class:`MultimodalDBM`: a pathway of binary hidden layers per modality
-    (``pathways``; seed 002's MIR-Flickr network is ``[(1024, 1024), (1024, 1024)]`` over
+    (``pathways``; the MIR-Flickr network of the ACM MM 2016 SSL paper's MDBN is
+    ``[(1024, 1024), (1024, 1024)]`` over
     3857 image and 2000 text features) and a joint top layer of ``n_components`` units over
     the pathways' last layers. Trained greedily, one RBM at a time bottom-up, each by PCD
     for ``n_iter`` epochs on the bottom-up probabilities of the finished RBM below (the
@@ -192,8 +171,8 @@ class MultimodalDBN(_PathwaysMixin, _BaseBoltzmann):
       through each present pathway gives the visible vector of the joint RBM; the
       representation is the joint RBM's posterior ``P(h_J = 1 | h_1L, ..., h_ML)``, exact
       given the pathway tops. A missing modality's pathway top is a missing block of the
-      joint RBM's visible vector and is inferred with the top layer by mean-field (seed 001
-      Eq. 8; the code of :class:`MultimodalRBM`): the layers below a missing pathway top
+      joint RBM's visible vector and is inferred with the top layer by mean-field (Sohn,
+      Shang & Lee 2014, Eq. 8; the code of :class:`MultimodalRBM`): the layers below a missing pathway top
       are not needed, because a DBN's top layer depends on them only through it.
     - :meth:`impute`: the generative model run down the missing pathway from the inferred
       pathway top, each layer at its mean given the layer above (``E[h_l-1 | h_l]``, the
@@ -214,7 +193,7 @@ class MultimodalDBN(_PathwaysMixin, _BaseBoltzmann):
         depth (but either all or none have hidden layers; none gives a MultimodalRBM).
     modalities : None, list of int or list of (str, columns) tuples, default=None
         Which columns form which modality (see :class:`MultimodalRBM`).
-    visible_units : {"gaussian", "binary", "replicated_softmax"} or list of str, \
+    visible_units : {"gaussian", "binary", "replicated_softmax"}, VisibleUnits or list, \
             default="gaussian"
         Unit type of every modality, or one per modality.
     n_chains : int, default=100
@@ -332,7 +311,7 @@ class MultimodalDBN(_PathwaysMixin, _BaseBoltzmann):
     """
 
     _parameter_constraints = {
-        **{name: _BaseMultimodalRBM._parameter_constraints[name] for name in (
+        **{name: _BaseTrainedBoltzmann._parameter_constraints[name] for name in (
             "n_components", "modalities", "visible_units", "learning_rate", "batch_size",
             "momentum", "weight_decay", "n_mean_field", "mean_field_tol", "verbose",
             "random_state")},
@@ -385,39 +364,38 @@ class MultimodalDBN(_PathwaysMixin, _BaseBoltzmann):
     _bipartite = False  # a DBN is never sampled in two blocks: pathways of any depth
 
     def _store(self, s, stack):
-        """Fitted attributes from the stack of ``_pretrain`` (one ``(rbm, up, down)`` per
+        """Fitted attributes from the stack of ``_stack.pretrain`` (one ``(rbm, group)`` per
         edge; the joint RBM's edges share its hidden bias)."""
         M = s.n_modalities
-        self.layer_names_ = _layer_names(s, [name for name, _ in self.modalities_])
-        self.edges_ = [(self.layer_names_[lo], self.layer_names_[up]) for lo, up in s.edges]
-        self.coefs_ = [np.ascontiguousarray(rbm.W) for rbm, _, _ in stack]
-        self.intercepts_hidden_ = [stack[s.down[i][0]][0].b.copy() for i in s.hidden]
-        self.intercepts_generative_ = [stack[s.up[i][0]][0].c.copy()
+        self._store_names(s)
+        self.coefs_ = [rbm.W[j].copy() for rbm, j in stack]
+        self.intercepts_hidden_ = [stack[s.down[i][0]][0].bias[-1][0].copy() for i in s.hidden]
+        self.intercepts_generative_ = [stack[s.up[i][0]][0].bias[stack[s.up[i][0]][1]][0].copy()
                                        for i in s.hidden if i != s.top]
-        first = [stack[s.up[m][0]][0] for m in range(M)]
-        c = np.empty(sum(s.widths[:M]), dtype=first[0].dtype)
-        for cols, rbm in zip(s.columns, first):
-            c[cols] = rbm.c
+        c = np.empty(s.n_features, dtype=self.coefs_[0].dtype)
+        for m, cols in enumerate(s.columns):
+            rbm, j = stack[s.up[m][0]]
+            c[cols] = rbm.bias[j][0]
         self.intercept_visible_ = c
-        self.hidden_length_bias_ = [rbm.length_bias[0].copy() for rbm in first]
-        self.mean_length_ = np.array([rbm.mean_length[0] for rbm in first])
+        self.hidden_length_bias_ = [stack[s.up[m][0]][0].a[stack[s.up[m][0]][1]][0].copy()
+                                    for m in range(M)]
+        self.mean_length_ = np.array([stack[s.up[m][0]][0].mean_length[stack[s.up[m][0]][1]]
+                                      for m in range(M)])
 
     def _model(self):
         """The fitted stack as a ``_DBNModel`` (views of the fitted arrays)."""
-        s, _ = self._structure()
+        s, _ = self._pathway_structure()
         M = s.n_modalities
         dtype = self.coefs_[0].dtype
 
-        def visible_bias(i):
+        def visible(i, m):
+            """Units, bias, length weights and mean length of layer ``i`` as the visible
+            group of the RBM above it."""
             if i < M:
-                return self.intercept_visible_[s.columns[i]]
-            return self.intercepts_generative_[i - M]
-
-        def units_length(i, m):
-            if i < M:
-                return (s.units[m], self.hidden_length_bias_[m][None, :],
-                        self.mean_length_[m:m + 1])
-            return _BINARY, None, np.zeros(1, dtype)
+                return (s.units[m], self.intercept_visible_[s.columns[i]],
+                        self.hidden_length_bias_[m], self.mean_length_[m])
+            width = s.widths[s.edges[s.up[i][-1]][1]]
+            return BINARY_UNITS, self.intercepts_generative_[i - M], np.zeros(width, dtype), 0
 
         pathways = []
         for m in range(M):
@@ -425,26 +403,16 @@ class MultimodalDBN(_PathwaysMixin, _BaseBoltzmann):
             while lower != s.pathway_tops[m]:
                 e = s.up[lower][0]
                 upper = s.edges[e][1]
-                units, a, length = units_length(lower, m)
-                K, F = self.coefs_[e].shape
-                rbms.append(_RBMModel(
-                    self.coefs_[e], self.intercepts_hidden_[upper - M], visible_bias(lower),
-                    np.zeros((1, K), dtype) if a is None else a, [slice(0, F)], [units],
-                    length))
+                units, c, a, length = visible(lower, m)
+                rbms.append(_rbm([s.widths[lower]], [units], [self.coefs_[e]],
+                                 self.intercepts_hidden_[upper - M], [c], [a], [length]))
                 lower = upper
             pathways.append(rbms)
-        tops = s.pathway_tops
-        widths = [s.widths[t] for t in tops]
-        starts = np.cumsum([0] + widths)
-        parts = [units_length(t, m) for m, t in enumerate(tops)]
-        joint = _RBMModel(
-            self.components_, self.intercepts_hidden_[s.top - M],
-            np.concatenate([visible_bias(t) for t in tops]),
-            np.vstack([np.zeros((1, self.n_components), dtype) if a is None else a
-                       for _, a, _ in parts]),
-            [slice(starts[m], starts[m + 1]) for m in range(M)], [u for u, _, _ in parts],
-            np.concatenate([length for _, _, length in parts]),
-        )
+        parts = [visible(t, m) for m, t in enumerate(s.pathway_tops)]
+        joint = _rbm([s.widths[t] for t in s.pathway_tops], [p[0] for p in parts],
+                     [self.coefs_[s.up[t][-1]] for t in s.pathway_tops],
+                     self.intercepts_hidden_[s.top - M], [p[1] for p in parts],
+                     [p[2] for p in parts], [p[3] for p in parts])
         return _DBNModel(s, pathways, joint)
 
     # -- training ---------------------------------------------------------------------------
@@ -468,20 +436,22 @@ class MultimodalDBN(_PathwaysMixin, _BaseBoltzmann):
             The fitted estimator.
         """
         X, missing = self._validate_input(X, reset=True)
-        s, pathways = self._structure()
+        s, pathways = self._pathway_structure()
         self._check_every_modality_seen(missing)
         rng = as_generator(self.random_state)
         state = new_state(rng)
-        public = dict(zip(s.names, _layer_names(s, [name for name, _ in self.modalities_])))
+        public = dict(zip(s.names, s.layer_names([name for name, _ in self.modalities_])))
         errors, tic = {}, [time.perf_counter()]
 
-        def on_trained(name, rbm, batches, n_rows):
+        def on_trained(name, rbm, data, rows, missing, col_start):
             name = "-".join(public[layer] for layer in name.split("-")) \
                 if name != "joint" else name
-            rows = np.unique(np.linspace(0, n_rows - 1, min(n_rows, _MONITOR_ROWS)).astype(int))
-            v, miss = batches(rows)
-            miss = np.zeros((v.shape[0], len(rbm.units)), bool) if miss is None else miss
-            errors[name] = float(self._reconstruction_error(rbm, v, miss))
+            rows = rows[monitor_rows(rows.size)]
+            v = np.ascontiguousarray(data[rows][:, col_start:col_start + rbm.s.n_features])
+            miss = np.zeros((v.shape[0], rbm.s.n_modalities), bool) if missing is None \
+                else missing[rows]
+            errors[name] = float(rbm.reconstruction_error(v, miss, self.n_mean_field,
+                                                          self.mean_field_tol))
             if self.verbose:
                 print(f"[{type(self).__name__}] RBM {name}: {self.n_iter} epochs, "
                       f"reconstruction error = {errors[name]:.5f}, "
@@ -489,105 +459,13 @@ class MultimodalDBN(_PathwaysMixin, _BaseBoltzmann):
             tic[0] = time.perf_counter()
 
         with np.errstate(over="ignore", invalid="ignore"):
-            stack = _pretrain(self, X, missing, s, pathways, rng, state,
-                              schedule=(self.n_iter, self.learning_rate, "learning_rate"),
-                              doubled=False, on_trained=on_trained)
+            stack = pretrain(self, X, missing, s, pathways, rng, state,
+                             (self.n_iter, self.learning_rate, "learning_rate"),
+                             doubled=False, on_trained=on_trained)
         self._store(s, stack)
         self.reconstruction_errors_ = errors
         self.n_iter_ = self.n_iter
         return self
-
-    # -- inference ----------------------------------------------------------------------------
-
-    def transform(self, X):
-        """Joint top layer's posterior (or every layer) from the present modalities.
-
-        Bottom-up probabilities through each present pathway, then the joint RBM's
-        posterior; a missing pathway top is inferred with the top layer by mean-field.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Data; missing modalities are whole NaN blocks. Rows need at least one modality.
-
-        Returns
-        -------
-        H : ndarray of shape (n_samples, n_components) or (n_samples, n_hidden_total)
-            Probabilities of the top layer (``output="top"``), or of every hidden layer side
-            by side (``output="all"``: pathways bottom-up, then the top).
-        """
-        check_is_fitted(self)
-        X, missing = self._validate_input(X, reset=False)
-        model = self._model()
-        layers = [model.s.top] if self.output == "top" else model.s.hidden
-        H = np.empty((X.shape[0], self._n_features_out), dtype=model.dtype)
-        for chunk, v, miss in self._chunks(X, missing):
-            x = model.infer(v, miss, self.n_mean_field, self.mean_field_tol,
-                            generate=self.output == "all")
-            H[chunk] = np.hstack([x[i] for i in layers])
-        return H
-
-    def impute(self, X):
-        """Fill missing modalities by the DBN's top-down pass from the inferred pathway top.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Data with missing modalities as whole NaN blocks.
-
-        Returns
-        -------
-        X_imputed : ndarray of shape (n_samples, n_features)
-            Dense copy of X where each NaN block holds its expectation given the layer
-            above, each layer of the missing pathway at its mean given the one above it
-            (probabilities for binary units, means for Gaussian ones, expected counts at
-            the mean training length for Replicated Softmax).
-        """
-        check_is_fitted(self)
-        X, missing = self._validate_input(X, reset=False)
-        model = self._model()
-        out = np.empty(X.shape, dtype=model.dtype)
-        for chunk, v, miss in self._chunks(X, missing):
-            model.infer(v, miss, self.n_mean_field, self.mean_field_tol)
-            out[chunk] = v
-        return out
-
-    def sample(self, X, n_steps=100, random_state=None, doc_length=None):
-        """Draw missing modalities given the observed ones.
-
-        ``n_steps`` sweeps of block Gibbs sampling in the joint RBM, from its mean-field
-        solution, with the present pathway tops clamped at their bottom-up probabilities;
-        then one ancestral pass down each missing pathway, every layer drawn given the one
-        above. Replicated Softmax blocks are drawn as a multinomial of the document length:
-        the mean training length (rounded), or ``doc_length``.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Data with missing modalities as whole NaN blocks.
-        n_steps : int, default=100
-            Number of Gibbs sweeps in the joint RBM.
-        random_state : int, RandomState instance or None, default=None
-            Seed of the draws.
-        doc_length : int, default=None
-            Fixed number of words drawn for a missing Replicated Softmax modality.
-
-        Returns
-        -------
-        X_sampled : ndarray of shape (n_samples, n_features)
-            Dense copy of X whose NaN blocks hold the draw.
-        """
-        check_is_fitted(self)
-        _check_sample_args(n_steps, doc_length)
-        X, missing = self._validate_input(X, reset=False)
-        model = self._model()
-        state = new_state(as_generator(random_state))
-        out = np.empty(X.shape, dtype=model.dtype)
-        for chunk, v, miss in self._chunks(X, missing):
-            model.sample(v, miss, n_steps, self.n_mean_field, self.mean_field_tol, state,
-                         doc_length)
-            out[chunk] = v
-        return out
 
     def score_samples(self, X):
         """Cross-modal log-likelihood of each row, ``sum_m log p(v_m | v_-m)``.

@@ -15,18 +15,20 @@ as integers (:func:`_ordered_max`), row totals in a separately compiled loop tha
 reassociate (:func:`row_total`). The kernels compile with ``error_model="numpy"`` (a
 Python-style division-by-zero check would keep a division scalar) and fused multiply-adds.
 
-:func:`visible_mean` and :func:`visible_sample` are the compiled loops' one dispatch on a
-visible layer's unit type.
+:func:`visible_mean`, :func:`visible_sample` and :func:`visible_resample` are the compiled
+loops' one dispatch on a visible layer's unit type, by the codes of one table (``BINARY``,
+``GAUSSIAN``, ``REPLICATED_SOFTMAX``; unit types defined outside the package are called back
+in Python, and an unknown code raises).
 """
 
 import math
 
 import numpy as np
-from numba import njit, types
+from numba import njit, objmode, types
 from numba.extending import intrinsic, overload
 
 from .._jit import kernel
-from .._random import bernoulli_rows, draw_counts, normal_rows
+from .._random import bernoulli, bernoulli_rows, draw_counts, normal_rows
 
 
 @kernel(error_model="numpy")
@@ -234,30 +236,90 @@ def sigmoid_moved(pre, bias, out, old, frozen, moved, tol):
             moved[i] = True
 
 
+# -- the one dispatch on a visible unit type -----------------------------------------------------
+#
+# The unit types' codes: one table for every compiled loop. A unit type defined outside the
+# package (a subclass of ``_units.VisibleUnits`` without compiled kernels) is registered
+# under a code from ``FIRST_EXTERNAL`` on; the loops call back into its Python methods
+# through numba's object mode. A code that is neither raises.
+
+BINARY = 0
+GAUSSIAN = 1
+REPLICATED_SOFTMAX = 2
+FIRST_EXTERNAL = 16
+_EXTERNAL_UNITS = {}
+
+
+def register_external(code, units):
+    """Let the compiled loops call ``units``' Python methods for visible units of ``code``."""
+    if code < FIRST_EXTERNAL:
+        raise ValueError(f"codes below {FIRST_EXTERNAL} are the compiled unit types'")
+    _EXTERNAL_UNITS[code] = units
+
+
+def _external(code):
+    units = _EXTERNAL_UNITS.get(int(code))
+    if units is None:
+        raise ValueError(f"No visible unit type has the code {code}.")
+    return units
+
+
+def _external_mean(code, pre, bias, length, out):
+    _external(code).mean(pre, bias, length, out)
+
+
+def _external_sample(code, pre, bias, length, state, mean, sample):
+    _external(code).sample(pre, bias, length, state, mean, sample)
+
+
+def _external_resample(code, v, state):
+    _external(code).resample(v, state)
+
+
 @kernel
 def visible_mean(code, pre, bias, length, out):
-    """The conditional mean of visible units of type ``code`` (the ``code`` of the classes
-    of ``_units``) given their input ``pre`` (``out`` may be ``pre``)."""
-    if code == 0:
+    """The conditional mean of visible units of type ``code`` given their input ``pre``
+    (``out`` may be ``pre``)."""
+    if code == BINARY:
         sigmoid(pre, bias, out, 1.0)
-    elif code == 1:
+    elif code == GAUSSIAN:
         identity(pre, bias, out)
-    else:
+    elif code == REPLICATED_SOFTMAX:
         softmax(pre, bias, length, out)
+    else:
+        with objmode():
+            _external_mean(code, pre, bias, length, out)
 
 
 @kernel
 def visible_sample(code, pre, bias, length, state, mean, sample):
     """``sample ~ p(v | input pre)`` for visible units of type ``code``, with ``mean`` their
-    conditional mean (as the ``sample`` method of the classes of ``_units``); if ``mean``
-    has no rows the means are not kept (computed in ``pre`` or ``sample``, or not at all)."""
+    conditional mean; if ``mean`` has no rows the means are not kept (computed in ``pre`` or
+    ``sample``, or not at all)."""
     keep = mean.shape[0] > 0
-    if code == 0:
+    if code == BINARY:
         sigmoid_sample(pre, bias, state, mean if keep else pre, sample)
-    elif code == 1:
+    elif code == GAUSSIAN:
         gaussian_sample(pre, bias, state, mean, sample)
-    else:
+    elif code == REPLICATED_SOFTMAX:
         multinomial_sample(pre, bias, length, state, mean, sample)
+    else:
+        with objmode():
+            _external_sample(code, pre, bias, length, state, mean, sample)
+
+
+@kernel
+def visible_resample(code, v, state):
+    """Redraw data of visible units of type ``code`` from the distribution its values are
+    the mean of, in place (binary units: a Bernoulli draw of probabilities such as grey
+    levels); unit types with nothing to redraw leave ``v`` as it is."""
+    if code == BINARY:
+        bernoulli(v, state, v)
+    elif code >= FIRST_EXTERNAL:
+        with objmode():
+            _external_resample(code, v, state)
+    elif code != GAUSSIAN and code != REPLICATED_SOFTMAX:
+        raise ValueError("unknown visible unit code")
 
 
 # -- the Replicated Softmax ---------------------------------------------------------------------

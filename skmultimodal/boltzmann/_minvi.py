@@ -1,106 +1,91 @@
-"""Multimodal RBM trained to minimise the variation of information (seed 001, Sec. 3)."""
+"""Multimodal RBM trained to minimise the variation of information (Sohn, Shang & Lee 2014)."""
 
 from numbers import Integral, Real
 
 import numpy as np
+from numba.typed import List
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from .._random import uniform
-from ._kernels_units import sigmoid, sigmoid_backward, sigmoid_sample
 from ._kernels_graph import momentum_step
+from ._kernels_units import sigmoid, sigmoid_backward, sigmoid_sample
 from ._mrbm import _BaseMultimodalRBM
 
 
-def _zero_gradients(model):
-    return {
-        "W": np.zeros_like(model.W), "b": np.zeros((1, model.b.size), model.dtype),
-        "c": np.zeros((1, model.c.size), model.dtype),
-        "length_bias": np.zeros_like(model.length_bias),
-    }
+def zero_gradients(model):
+    """Zero arrays shaped as the model's weights, biases and length weights."""
+    return [np.zeros_like(p) for p in model.blocks()]
 
 
-def _add_columns(target, columns, block):
-    """``target[:, columns] += block`` for a slice or an index array of columns."""
-    if isinstance(columns, slice):
-        target[:, columns] += block
-    else:
-        np.add.at(target, (slice(None), columns), block)
+def _gradient_blocks(model, grads):
+    """The blocks of ``grads`` (from :func:`zero_gradients`): per edge, per layer, per
+    modality."""
+    E, Lr = len(model.W), len(model.bias)
+    return grads[:E], grads[E:E + Lr], grads[E + Lr:]
 
 
-def _init_scale(n_modalities, sampling_ratio):
-    """Scale of the present modalities' input in the first bottom-up pass.
-
-    The target's predicted fraction is replaced by a proportional share of the inputs that
-    are present; with ``sampling_ratio=1`` this is ``n_modalities / (n_modalities - 1)``, the
-    scale :meth:`_RBMModel.mean_field` uses when one modality is missing.
-    """
-    return (n_modalities - 1 + sampling_ratio) / (n_modalities - 1)
+def _start_scale(n_modalities, predicted_fraction):
+    """Per row, the scale of the other modalities' input in the first estimate of the
+    hidden units when a target modality is (partly) missing: ``(n_present + missing mass) /
+    n_present`` with the target's predicted fraction as its missing mass (the rule of the
+    mean-field's start, ``_kernels_graph._start_scale``)."""
+    present = n_modalities - 1
+    return (present + predicted_fraction) / present
 
 
 # -- multi-prediction (Eq. 9) ---------------------------------------------------------------
 
-def mp_forward(model, v, target, predict, n_steps, scale):
-    """Unrolled mean-field prediction of modality ``target`` from the others (Eq. 9).
+def mp_forward(model, v, target, predict, n_steps, work=None):
+    """The unrolled mean-field prediction of modality ``target`` from the others (Eq. 9).
 
-    ``predict`` (bool, like ``v[:, columns]``, or None for all) marks the subset S of the
-    target's units to predict; the others are clamped to their values. The first hidden
-    estimate scales the other modalities' input by ``scale``; then ``n_steps`` rounds of
-    ``y_S = E[y_S | h]`` and ``h = sigmoid(W_x x + W_y y + b)``; the prediction is
-    ``E[y | h]`` under the last ``h``. Returns everything the backward pass needs.
+    It is the model's mean-field inference with the target missing (:meth:`_graph.Model.
+    mean_field`, exactly ``n_steps`` sweeps, every step recorded), so training and inference
+    are the same network. ``predict`` (bool, like ``v[:, columns]``, or None for all) marks
+    the subset S of the target's units to predict; the others are clamped to their values.
+    The first hidden estimate scales the other modalities' input to stand in for the
+    predicted fraction of the target; then ``n_steps`` rounds of ``y_S = E[y_S | h]`` and
+    ``h = sigmoid(W_x x + W_y y + b)``; the prediction is ``E[y | h]`` under the last ``h``.
+    Count targets keep their true document lengths. Returns what the backward pass needs;
+    ``work``, a dict kept by the caller for this target, keeps the buffers (the trace is
+    valid until the next call with it).
     """
-    cols, units = model.columns[target], model.units[target]
-    W_t = model.W[:, cols]
-    c_t = model.c[None, cols]
-    y = v[:, cols]
+    s = model.s
+    n, M = v.shape[0], s.n_modalities
+    missing = np.zeros((n, M), dtype=bool)
+    missing[:, target] = True
+    work = {} if work is None else work
+    key = ("record", n, n_steps)
+    if key not in work:
+        record = [np.empty((0, 0, 0), model.dtype)] * len(s.widths)
+        record[s.top] = np.empty((n_steps + 1, n, s.widths[s.top]), dtype=model.dtype)
+        record[target] = np.empty((n_steps + 1, n, s.widths[target]), dtype=model.dtype)
+        work[key] = (record, List(record))
+    record, typed_record = work[key]
     L = model.lengths(v)
-    L_t = L[:, target]
-    bias = model.hidden_bias(L)
-    observed = y if predict is None else np.where(predict, 0, y).astype(y.dtype)
-    given = None if predict is None else ~predict
-    u = model.hidden_pre(v) - y @ W_t.T  # input from the other modalities
-    h = np.empty_like(u)
-    sigmoid(scale * u + (observed @ W_t.T if predict is not None else 0), bias, h)
-    hs, ys = [h], []
-    for _ in range(n_steps):
-        y_hat = np.matmul(h, W_t)
-        units.mean(y_hat, c_t, L_t, y_hat)
-        if given is not None:
-            np.copyto(y_hat, y, where=given)
-        ys.append(y_hat)
-        h = np.empty_like(u)
-        sigmoid(u + y_hat @ W_t.T, bias, h)
-        hs.append(h)
-    prediction = np.matmul(h, W_t)
-    units.mean(prediction, c_t, L_t, prediction)
+    given = None if predict is None else (target, ~predict)
+    model.mean_field(v, missing, n_steps, -1.0, record=typed_record, given=given,
+                     lengths=L.copy(), refresh=False, work=work)
+    y = v[:, s.columns[target]]
+    fraction = 1.0 if predict is None else predict.mean(axis=1)
     return {
-        "target": target, "v": v, "y": y, "L": L, "predict": predict, "scale": scale,
-        "observed": observed, "hs": hs, "ys": ys, "prediction": prediction,
+        "target": target, "v": v, "y": y, "L": L, "predict": predict,
+        "scale": _start_scale(M, fraction), "hs": list(record[s.top]),
+        "ys": list(record[target][:n_steps]), "prediction": record[target][n_steps],
     }
 
 
 def mp_loss(model, trace, sparsity_target=0.1, sparsity_cost=0.0):
-    """Mean prediction loss of a :func:`mp_forward` trace: ``-log p(y_S | prediction)``.
+    """Mean prediction loss of a :func:`mp_forward` trace: ``-log p(y_S | prediction)``
+    per row (the target units' log-likelihood).
 
     Plus ``sparsity_cost * sum_k CE(sparsity_target, q_k)``, the cross-entropy between the
     target and each hidden unit's mean activation ``q_k`` over the rows in the last step.
     """
-    y = trace["y"].astype(np.float64)
-    mean = trace["prediction"].astype(np.float64)
-    units = model.units[trace["target"]]
-    predict = trace["predict"]
-    if units.name == "binary":
-        eps = np.finfo(np.float64).eps
-        p = np.clip(mean, eps, 1 - eps)
-        loss = -(y * np.log(p) + (1 - y) * np.log1p(-p))
-    elif units.name == "gaussian":
-        loss = 0.5 * (y - mean) ** 2
-    else:
-        length = trace["L"][:, trace["target"]].astype(np.float64)
-        safe = np.where(length > 0, length, 1.0)[:, None]
-        loss = -y * np.log(np.maximum(mean / safe, np.finfo(np.float64).tiny))
-    if predict is not None:
-        loss = loss * predict
-    value = loss.sum() / y.shape[0]
+    target = trace["target"]
+    units = model.s.units[target]
+    value = -units.log_likelihood(
+        trace["y"], trace["prediction"].astype(np.float64), trace["L"][:, target],
+        trace["predict"]).sum() / trace["y"].shape[0]
     if sparsity_cost:
         q = np.clip(trace["hs"][-1].astype(np.float64).mean(axis=0), 1e-6, 1 - 1e-6)
         t = sparsity_target
@@ -112,17 +97,19 @@ def mp_backward(model, trace, grads, sparsity_target=0.1, sparsity_cost=0.0):
     """Add ``-d mp_loss / d theta`` (the ascent direction) of a trace to ``grads``.
 
     Back-propagation through the unrolled network of :func:`mp_forward`: each step's
-    hidden pre-activation is ``u + y_i W_t^T + b`` with ``u`` the other modalities' input
-    (scaled by ``scale`` in the first step), each prediction ``E[y | h_i]`` has the
-    canonical link, so the output error is ``(y - prediction)`` on the predicted units.
+    hidden pre-activation is ``u + W_t y_i + b`` with ``u`` the other modalities' input
+    (scaled in the first step), each prediction ``E[y | h_i]`` has the canonical link, so the
+    output error is ``(y - prediction)`` on the predicted units.
     """
+    s = model.s
     target = trace["target"]
-    cols, units = model.columns[target], model.units[target]
-    W_t = model.W[:, cols]
+    units = s.units[target]
+    W_t = model.W[target]
     v, y, L, predict = trace["v"], trace["y"], trace["L"], trace["predict"]
     hs, ys = trace["hs"], trace["ys"]
     n = y.shape[0]
     L_t = L[:, target]
+    gW, gbias, ga = _gradient_blocks(model, grads)
 
     delta = (y - trace["prediction"]) / n
     if predict is not None:
@@ -150,20 +137,19 @@ def mp_backward(model, trace, grads, sparsity_target=0.1, sparsity_cost=0.0):
         gc_t += grad_pre.sum(axis=0)
         grad_h = grad_pre @ W_t.T
     sigmoid_backward(grad_h, hs[0], grad_z)
-    grad_u += trace["scale"] * grad_z
     grad_bias += grad_z
     if predict is not None:
-        gW_t += grad_z.T @ trace["observed"]
-
-    # u = v W^T - y W_t^T: the other modalities' weights get grad_u^T v outside the target
-    gW = grad_u.T @ v
-    gW[:, cols] = 0
-    grads["W"] += gW
-    _add_columns(grads["W"], cols, gW_t)
-    _add_columns(grads["c"], cols, gc_t[None, :])
-    grads["b"] += grad_bias.sum(axis=0)
-    if model.uses_length:
-        grads["length_bias"] += L.T @ grad_bias
+        gW_t += grad_z.T @ np.where(predict, 0, y).astype(y.dtype)
+    grad_u += np.reshape(trace["scale"], (-1, 1)) * grad_z
+    for m, cols in enumerate(s.columns):
+        if m != target:
+            gW[m] += grad_u.T @ v[:, cols]
+    gW[target] += gW_t
+    gbias[target] += gc_t
+    gbias[s.top] += grad_bias.sum(axis=0)
+    for m in range(s.n_modalities):
+        if s.uses_length[m]:
+            ga[m] += L[:, m] @ grad_bias
     return grads
 
 
@@ -176,44 +162,77 @@ def lowest_free_energy_particle(model, v, target, k, state, record=None):
     given the other modalities alone (their input scaled as in mean-field), draws the target,
     then makes ``k`` more Gibbs steps; of the ``k + 1`` target samples each row keeps the one
     with the lowest free energy ``F(v_rest, v_target)`` (the later one on ties). Returns the
-    chosen target block and its hidden pre-activation ``W v``. With ``record`` (a list), every
-    sampled target block is appended to it.
+    chosen target block and the hidden probabilities given it. With ``record`` (a list),
+    every sampled target block is appended to it.
     """
-    cols, units = model.columns[target], model.units[target]
-    W_t = model.W[:, cols]
-    c_t = model.c[None, cols]
+    s = model.s
+    M = s.n_modalities
+    blocks = model.split(v)
     L = model.lengths(v)
-    L_t = L[:, target]
-    bias = model.hidden_bias(L)
-    u = model.hidden_pre(v) - v[:, cols] @ W_t.T
-    n_modalities = len(model.units)
-    h_prob = np.empty_like(u)
-    h = np.empty_like(u)
-    sigmoid_sample(u * (n_modalities / (n_modalities - 1)), bias, state, h_prob, h)
-    y = np.empty_like(v[:, cols])
-    mean = np.empty_like(y)
-    best = best_pre = best_F = pre = None
-    for step in range(k + 1):
-        if step:
-            sigmoid_sample(pre, bias, state, h_prob, h)
-        units.sample(np.matmul(h, W_t), c_t, L_t, state, mean, y)
+    others = [b if m != target else np.zeros_like(b) for m, b in enumerate(blocks)]
+    pre = model.layer_input(others + [None], s.top)
+    h = np.empty_like(pre)
+    sigmoid_sample(pre, np.asarray(model.layer_bias(s.top, L)), state, pre, h, M / (M - 1))
+    x = blocks + [h]
+    clamp = np.ones((v.shape[0], M), dtype=bool)
+    clamp[:, target] = False
+    zero = np.zeros((1, h.shape[1]), dtype=h.dtype)
+    work = {}
+    best = best_h = best_F = None
+    for _ in range(k + 1):
+        model.gibbs(x, L, state, clamp=clamp, work=work, order="even")
+        y = x[target]
         if record is not None:
             record.append(y.copy())
-        pre = u + y @ W_t.T
-        F = (units.free_energy(y, c_t[0])
-             - np.logaddexp(0, (pre + bias).astype(np.float64)).sum(axis=1))
+        hidden = model.hidden_input(x[:-1], L)
+        F = model.visible_energy(x[:-1]) - np.logaddexp(0, hidden.astype(np.float64)).sum(1)
+        sigmoid(hidden, zero, hidden)
         if best is None:
-            best, best_pre, best_F = y.copy(), pre.copy(), F
+            best, best_h, best_F = y.copy(), hidden, F
         else:
             better = F <= best_F
-            best[better], best_pre[better], best_F[better] = y[better], pre[better], F[better]
-    return best, best_pre
+            best[better], best_h[better], best_F[better] = y[better], hidden[better], F[better]
+    return best, best_h
+
+
+class _MinVIOptimizer:
+    """Momentum SGD on the negative MinVI objective of a batch's complete rows."""
+
+    def __init__(self, est, model, velocity):
+        self.est, self.model = est, model
+        self.velocity = velocity if velocity is not None else zero_gradients(model)
+        self.work = [{} for _ in model.s.units]  # the buffers of each target's network
+
+    def epoch(self, X, missing, order, state, learning_rate):
+        return 0
+
+    def step(self, v, missing, state, learning_rate):
+        est, model = self.est, self.model
+        complete = ~missing.any(axis=1)
+        if not complete.all():
+            v = v[complete]
+        if not v.shape[0]:
+            return
+        grads = zero_gradients(model)
+        if est.training == "mp":
+            est._mp_gradient(model, v, state, grads, self.work)
+        else:
+            est._percloss_gradient(model, v, state, grads)
+        E = len(model.W)
+        for i, (param, velocity, grad) in enumerate(zip(model.blocks(), self.velocity,
+                                                       grads)):
+            momentum_step(param, velocity, grad, grad, 1.0, 0.0, est.momentum,
+                          learning_rate, est.weight_decay if i < E else 0.0)
+
+    def persist(self):
+        return {"velocity": self.velocity}
 
 
 class MinVIRBM(_BaseMultimodalRBM):
     """Multimodal RBM trained by minimum variation of information (MinVI).
 
-    The model is the multimodal RBM of :class:`MultimodalRBM` (seed 001 Eq. 5-7); the
+    The model is the multimodal RBM of :class:`MultimodalRBM` (Sohn, Shang & Lee 2014,
+    Eq. 5-7); the
     training objective is not the joint likelihood but the sum of the conditional
     log-likelihoods of each modality given the others (Eq. 2)::
 
@@ -271,7 +290,7 @@ class MinVIRBM(_BaseMultimodalRBM):
     resample_binary : bool, default=False
         If True, the values of binary modalities (probabilities in [0, 1], e.g. grey
         levels) are redrawn as 0/1 samples in every mini-batch: stochastic binarisation,
-        a regulariser used by seed 001's authors on MNIST.
+        a regulariser Sohn, Shang & Lee (2014) used on MNIST.
     sparsity_target : float, default=0.1
         Target mean activation of each hidden unit, in (0, 1).
     sparsity_cost : float, default=0.0
@@ -431,65 +450,51 @@ class MinVIRBM(_BaseMultimodalRBM):
             )
         super()._start(X, missing)
 
-    def _batch_update(self, model, velocity, chains, v, missing, state, workspace, lr):
-        """One step of stochastic gradient ascent on the negative MinVI objective."""
-        complete = ~missing.any(axis=1)
-        if not complete.all():
-            v = v[complete]
-        n = v.shape[0]
-        if not n:
-            return
-        grads = _zero_gradients(model)
-        if self.training == "mp":
-            self._mp_gradient(model, v, state, grads)
-        else:
-            self._percloss_gradient(model, v, state, grads)
-        for name in ("W", "b", "c", "length_bias"):
-            if name == "length_bias" and not model.uses_length:
-                continue
-            param = getattr(model, name)
-            momentum_step(
-                param if param.ndim == 2 else param[None, :], velocity[name], grads[name],
-                grads[name], 1.0, 0.0, self.momentum, lr,
-                self.weight_decay if name == "W" else 0.0,
-            )
+    def _new_optimizer(self, model, X, missing, rng):
+        persisted = self._persist or {}
+        velocity = persisted.get("velocity")
+        return _MinVIOptimizer(self, model,
+                               None if velocity is None else [v.copy() for v in velocity])
 
-    def _mp_gradient(self, model, v, state, grads):
-        n_modalities = len(model.units)
-        for target, (cols, units) in enumerate(zip(model.columns, model.units)):
-            predict, ratio = None, 1.0
+    def _mp_gradient(self, model, v, state, grads, work):
+        for target, units in enumerate(model.s.units):
+            predict = None
             if self.sampling_ratio < 1 and not units.has_length:
-                width = v[:, cols].shape[1]
+                width = model.s.widths[target]
                 draws = np.empty(v.shape[0] * width, dtype=model.dtype)
                 uniform(state, draws)
                 predict = (draws < self.sampling_ratio).reshape(v.shape[0], width)
-                ratio = self.sampling_ratio
-            trace = mp_forward(model, v, target, predict, self.n_mean_field,
-                               _init_scale(n_modalities, ratio))
+            trace = mp_forward(model, v, target, predict, self.n_mean_field, work[target])
             mp_backward(model, trace, grads, self.sparsity_target, self.sparsity_cost)
 
     def _percloss_gradient(self, model, v, state, grads):
-        n, n_modalities = v.shape[0], len(model.units)
+        s = model.s
+        n, M = v.shape[0], s.n_modalities
+        gW, gbias, ga = _gradient_blocks(model, grads)
+        blocks = model.split(v)
         L = model.lengths(v)
-        bias = model.hidden_bias(L)
-        h_pos = model.hidden_pre(v)
-        sigmoid(h_pos, bias, h_pos)
-        gb_pos = h_pos.sum(axis=0, keepdims=True)
-        self._sparsity_step(gb_pos, n)
-        grads["W"] += h_pos.T @ v / n
-        grads["b"] += gb_pos / n
-        grads["c"] += v.sum(axis=0, keepdims=True) / n
-        if model.uses_length:
-            grads["length_bias"] += L.T @ h_pos / n
-        weight = 1.0 / (n * n_modalities)
-        for target, cols in enumerate(model.columns):
-            best, pre = lowest_free_energy_particle(model, v, target, self.k, state)
-            v_neg = v.copy()
-            v_neg[:, cols] = best
-            h_neg = np.empty_like(pre)
-            sigmoid(pre, bias, h_neg)
-            grads["W"] -= weight * (h_neg.T @ v_neg)
-            grads["b"] -= weight * h_neg.sum(axis=0, keepdims=True)
-            grads["c"] -= weight * v_neg.sum(axis=0, keepdims=True)
-            if model.uses_length:
-                grads["length_bias"] -= weight * (model.lengths(v_neg).T @ h_neg)
+        h_pos = model.hidden_input(blocks, L)
+        sigmoid(h_pos, np.zeros((1, h_pos.shape[1]), h_pos.dtype), h_pos)
+        gb_pos = h_pos.sum(axis=0)
+        if self.sparsity_cost:
+            gb_pos -= self.sparsity_cost * (gb_pos - n * self.sparsity_target)
+        for m, block in enumerate(blocks):
+            gW[m] += h_pos.T @ block / n
+            gbias[m] += block.sum(axis=0) / n
+            if s.uses_length[m]:
+                ga[m] += L[:, m] @ h_pos / n
+        gbias[s.top] += gb_pos / n
+        weight = 1.0 / (n * M)
+        for target in range(M):
+            best, h_neg = lowest_free_energy_particle(model, v, target, self.k, state)
+            neg = list(blocks)
+            neg[target] = best
+            L_neg = L.copy()
+            if s.uses_length[target]:
+                L_neg[:, target] = s.units[target].length(best)
+            for m, block in enumerate(neg):
+                gW[m] -= weight * (h_neg.T @ block)
+                gbias[m] -= weight * block.sum(axis=0)
+                if s.uses_length[m]:
+                    ga[m] -= weight * (L_neg[:, m] @ h_neg)
+            gbias[s.top] -= weight * h_neg.sum(axis=0)

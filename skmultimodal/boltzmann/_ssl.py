@@ -1,4 +1,4 @@
-"""Multimodal RBM with a semantic-similarity regulariser (SSL, seed 002 Sec. 3)."""
+"""Multimodal RBM with a semantic-similarity regulariser (SSL; ACM Multimedia 2016)."""
 
 from numbers import Real
 
@@ -7,6 +7,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from ..cross_decomposition._dcca import correlation_objective
 from ._kernels_units import sigmoid
+from ._minvi import _gradient_blocks, zero_gradients
 from ._mrbm import MultimodalRBM
 
 SIMILARITIES = ("cross_entropy_xy", "cross_entropy_yx", "cca")
@@ -14,10 +15,10 @@ SIMILARITIES = ("cross_entropy_xy", "cross_entropy_yx", "cca")
 
 def _modality_activations(model, v, m, L):
     """``(z, H)``: the hidden pre-activation and activation given modality ``m`` alone."""
-    cols = model.columns[m]
-    z = v[:, cols] @ model.W[:, cols].T + model.b
-    if model.units[m].has_length:
-        z += L[:, m:m + 1] * model.length_bias[m]
+    s = model.s
+    z = v[:, s.columns[m]] @ model.W[m].T + model.bias[s.top]
+    if s.uses_length[m]:
+        z += L[:, m:m + 1] * model.a[m]
     H = np.empty_like(z)
     sigmoid(z, np.zeros((1, z.shape[1]), z.dtype), H)
     return z, H
@@ -38,9 +39,8 @@ def similarity_penalty(model, v, similarity, reg, grads=None):
     - ``"cca"``: ``-||T||_tr``, ``T = S_xx^{-1/2} S_xy S_yy^{-1/2}`` over the rows, with
       ``reg`` added to the diagonals of ``S_xx`` and ``S_yy`` (Eq. 3).
 
-    Lower is more similar. With ``grads`` (a dict of arrays shaped like the model's ``W``,
-    ``b`` as ``(1, n_hidden)`` and ``length_bias``), the gradient of the penalty is added to
-    it. Returns the penalty.
+    Lower is more similar. With ``grads`` (from ``_minvi.zero_gradients``: per edge, per
+    layer, per modality), the gradient of the penalty is added to it. Returns the penalty.
     """
     n = v.shape[0]
     L = model.lengths(v)
@@ -62,25 +62,62 @@ def similarity_penalty(model, v, similarity, reg, grads=None):
         if similarity == "cross_entropy_yx":
             grad_zx, grad_zy = grad_zy, grad_zx
     if grads is not None:
+        s = model.s
+        gW, gbias, ga = _gradient_blocks(model, grads)
         for m, grad_z in ((0, grad_zx), (1, grad_zy)):
-            cols = model.columns[m]
-            block = grad_z.T @ v[:, cols]
-            if isinstance(cols, slice):
-                grads["W"][:, cols] += block
-            else:
-                np.add.at(grads["W"], (slice(None), cols), block)
-            grads["b"] += grad_z.sum(axis=0)
-            if model.units[m].has_length:
-                grads["length_bias"][m] += L[:, m] @ grad_z
+            gW[m] += grad_z.T @ v[:, s.columns[m]]
+            gbias[s.top] += grad_z.sum(axis=0)
+            if s.uses_length[m]:
+                ga[m] += L[:, m] @ grad_z
     return float(value)
+
+
+class _SSLOptimizer:
+    """Algorithm 1 per batch: the likelihood step of :class:`MultimodalRBM`'s trainer, then
+    a plain gradient step of size ``learning_rate * alpha`` on the penalty of the batch's
+    complete rows. Records the mean penalty of each epoch."""
+
+    curves = ("similarity_curve_",)
+
+    def __init__(self, est, model, trainer):
+        self.est, self.model, self.trainer = est, model, trainer
+        self.penalties = []
+
+    def epoch(self, X, missing, order, state, learning_rate):
+        return 0 if self.est.alpha else self.trainer.epoch(X, missing, order, state,
+                                                           learning_rate)
+
+    def step(self, v, missing, state, learning_rate):
+        est, model = self.est, self.model
+        self.trainer.step(v, missing, state, learning_rate)
+        if not est.alpha:
+            return
+        complete = ~missing.any(axis=1)
+        if complete.sum() < (3 if est.similarity == "cca" else 1):
+            return
+        rows = v if complete.all() else v[complete]
+        grads = zero_gradients(model)
+        self.penalties.append(similarity_penalty(model, rows, est.similarity, est.cca_reg,
+                                                 grads))
+        rate = learning_rate * est.alpha
+        for param, grad in zip(model.blocks(), grads):
+            param -= rate * grad
+
+    def end_epoch(self):
+        value = float(np.mean(self.penalties)) if self.penalties else np.nan
+        self.penalties = []
+        return {"similarity_curve_": value}
+
+    def persist(self):
+        return self.trainer.persist()
 
 
 class SSLRBM(MultimodalRBM):
     """Multimodal RBM with a semantic-similarity regulariser (SSL).
 
     Maximum likelihood training of the multimodal RBM (see :class:`MultimodalRBM`) with a
-    penalty that makes the hidden representations of the two modalities alike (seed 002
-    Eq. 1)::
+    penalty that makes the hidden representations of the two modalities alike (Multimodal
+    learning via exploring deep semantic similarity, ACM Multimedia 2016, Eq. 1)::
 
         minimise  - log p(x, y) + alpha * sim(H^x, H^y)
 
@@ -106,11 +143,12 @@ class SSLRBM(MultimodalRBM):
         Number of hidden units (the width of the joint representation).
     modalities : None, list of int or list of (str, columns) tuples, default=None
         Which columns form the two modalities, as in :class:`MultimodalRBM`.
-    visible_units : {"gaussian", "binary", "replicated_softmax"} or list of str, \
+    visible_units : {"gaussian", "binary", "replicated_softmax"}, VisibleUnits or list, \
             default="gaussian"
         Unit type of both modalities, or one per modality.
     alpha : float, default=0.1
-        Weight of the similarity penalty (the lambda of seed 002, which used 0.1).
+        Weight of the similarity penalty (the lambda of the ACM MM 2016 paper, which used
+        0.1).
     similarity : {"cross_entropy_xy", "cross_entropy_yx", "cca"}, default="cross_entropy_xy"
         The similarity measure of the penalty.
     cca_reg : float, default=1e-3
@@ -137,7 +175,7 @@ class SSLRBM(MultimodalRBM):
     resample_binary : bool, default=False
         If True, the values of binary modalities (probabilities in [0, 1], e.g. grey
         levels) are redrawn as 0/1 samples in every mini-batch: stochastic binarisation,
-        a regulariser used by seed 001's authors on MNIST.
+        a regulariser Sohn, Shang & Lee (2014) used on MNIST.
     sparsity_target : float, default=0.1
         Target mean activation of each hidden unit, in (0, 1).
     sparsity_cost : float, default=0.0
@@ -193,7 +231,7 @@ class SSLRBM(MultimodalRBM):
 
     Notes
     -----
-    The ``"cca"`` penalty is computed on a mini-batch, as seed 002 does. With fewer rows than
+    The ``"cca"`` penalty is computed on a mini-batch, as the paper does. With fewer rows than
     hidden units (``batch_size < n_components``, the usual case) the batch's canonical
     correlations are all close to 1 whatever the two representations are: ``m`` centred rows
     span only ``m - 1`` directions, and any two such sets can be paired perfectly. Only a
@@ -283,35 +321,5 @@ class SSLRBM(MultimodalRBM):
         super()._start(X, missing)
         self.similarity_curve_ = []
 
-    def _train(self, X, missing, n_epochs):
-        curve = list(self.similarity_curve_)
-        self._epoch_penalties = []
-        try:
-            for _ in range(n_epochs):
-                super()._train(X, missing, 1)
-                curve.append(float(np.mean(self._epoch_penalties))
-                             if self._epoch_penalties else np.nan)
-                self._epoch_penalties = []
-        finally:
-            del self._epoch_penalties
-        self.similarity_curve_ = curve
-
-    def _batch_update(self, model, velocity, chains, v, missing, state, workspace, lr):
-        """Algorithm 1: a CD step on the likelihood, then a step on the penalty."""
-        super()._batch_update(model, velocity, chains, v, missing, state, workspace, lr)
-        if not self.alpha:
-            return
-        complete = ~missing.any(axis=1)
-        if complete.sum() < (3 if self.similarity == "cca" else 1):
-            return
-        rows = v if complete.all() else v[complete]
-        grads = {"W": np.zeros_like(model.W), "b": np.zeros((1, model.b.size), model.dtype),
-                 "length_bias": np.zeros_like(model.length_bias)}
-        self._epoch_penalties.append(
-            similarity_penalty(model, rows, self.similarity, self.cca_reg, grads)
-        )
-        step = lr * self.alpha
-        model.W -= step * grads["W"]
-        model.b -= step * grads["b"][0]
-        if model.uses_length:
-            model.length_bias -= step * grads["length_bias"]
+    def _new_optimizer(self, model, X, missing, rng):
+        return _SSLOptimizer(self, model, super()._new_optimizer(model, X, missing, rng))

@@ -57,8 +57,9 @@ def test_transform_is_the_stacked_rbms_up_pass(digits, fitted):
 
 def test_missing_modality_is_a_fixed_point_of_the_joint_rbm_mean_field(digits, fitted):
     """Right half missing: the missing pathway top and the top layer solve the joint RBM's
-    mean-field equations (seed 001 Eq. 8) with the left pathway's up pass clamped; the right
-    half is the top-down pass from that pathway top (generative biases)."""
+    mean-field equations (Sohn, Shang & Lee 2014, Eq. 8) with the left pathway's up pass
+    clamped; the right half is the top-down pass from that pathway top (generative
+    biases)."""
     X, _ = digits
     X_left = X[:60].copy()
     X_left[:, 32:] = np.nan

@@ -190,7 +190,7 @@ def _one_half_missing_accuracy(model, seed):
 
 
 def test_mp_beats_maximum_likelihood_with_one_half_missing():
-    """Seed 001's claim on load_digits_halves, over three seeds (about 15 s).
+    """Sohn, Shang & Lee's (2014) claim on load_digits_halves, over three seeds.
 
     Mean accuracy over left-only and right-only test rows (classifier trained on full
     representations), 70/30 splits, 60 epochs, measured for seeds 0-4:

@@ -19,7 +19,7 @@ from skmultimodal.boltzmann._kernels_units import (
     softmax,
     visible_sample,
 )
-from skmultimodal.boltzmann._kernels_graph import fortran_copy_pays, layer_product, length_bias
+from skmultimodal.boltzmann._kernels_graph import fortran_copy_pays, layer_product
 from skmultimodal.boltzmann._units import VISIBLE_UNITS
 
 
@@ -253,20 +253,6 @@ def test_layer_product_is_the_product_with_or_without_the_fortran_copy(dtype):
         layer_product(out, w, False, out2)
         np.testing.assert_allclose(out2, out @ w, rtol=1e-3 if dtype == np.float32 else 1e-10,
                                    atol=1e-3 if dtype == np.float32 else 1e-10)
-
-
-@pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_length_bias_is_bias_plus_lengths_times_weights(dtype):
-    """Rows' hidden bias with document lengths, some of them zero (skipped by the kernel)."""
-    rng = np.random.default_rng(0)
-    bias = rng.standard_normal((1, 9)).astype(dtype)
-    L = rng.integers(0, 5, size=(7, 2)).astype(dtype)
-    L[0] = 0
-    a = rng.standard_normal((2, 9)).astype(dtype)
-    out = np.empty((7, 9), dtype)
-    length_bias(bias, L, a, out)
-    np.testing.assert_allclose(out, bias + L @ a, rtol=4 * np.finfo(dtype).eps)
-    np.testing.assert_array_equal(out[0], bias[0])
 
 
 def test_kernels_compile_without_a_writable_cache():

@@ -172,8 +172,9 @@ class MultimodalDBN(_PathwaysMixin, _BaseBoltzmann):
       representation is the joint RBM's posterior ``P(h_J = 1 | h_1L, ..., h_ML)``, exact
       given the pathway tops. A missing modality's pathway top is a missing block of the
       joint RBM's visible vector and is inferred with the top layer by mean-field (Sohn,
-      Shang & Lee 2014, Eq. 8; the code of :class:`MultimodalRBM`): the layers below a missing pathway top
-      are not needed, because a DBN's top layer depends on them only through it.
+      Shang & Lee 2014, Eq. 8; the code of :class:`MultimodalRBM`): the layers below a
+      missing pathway top are not needed, because a DBN's top layer depends on them only
+      through it.
     - :meth:`impute`: the generative model run down the missing pathway from the inferred
       pathway top, each layer at its mean given the layer above (``E[h_l-1 | h_l]``, the
       means propagated), down to the visible expectation.

@@ -540,22 +540,6 @@ class Model:
         return Model(rbm_structure, W, bias, a, mean_length), even
 
 
-def new_model(structure, rng, dtype, init_scale=None):
-    """A model with random weights and zero biases: ``N(0, init_scale^2)`` weights, or
-    ``N(0, 1 / (n_upper + n_lower))`` (Glorot) if ``init_scale`` is None."""
-    s = structure
-    W = []
-    for lo, up in s.edges:
-        weights = rng.standard_normal((s.widths[up], s.widths[lo]))
-        scale = 1.0 / np.sqrt(s.widths[up] + s.widths[lo]) if init_scale is None \
-            else init_scale
-        weights *= scale  # in place: no weight-sized temporaries
-        W.append(weights.astype(dtype, copy=False))
-    bias = [np.zeros(w, dtype=dtype) for w in s.widths]
-    a = [np.zeros(s.widths[s.length_layer[m]], dtype=dtype) for m in range(s.n_modalities)]
-    return Model(s, W, bias, a, np.zeros(s.n_modalities, dtype=dtype))
-
-
 def init_visible(model, blocks):
     """Each modality's visible bias from its data's column means (the unit type's
     ``init_bias``) and, for counts, its mean document length; ``blocks[m]`` are rows where

@@ -37,23 +37,6 @@ from ._kernels_units import (
 
 
 @kernel
-def length_bias(bias, L, a, out):
-    """``out = bias + L @ a``: the hidden bias of each row, ``bias`` ``(1, k)`` plus the
-    document lengths ``L`` ``(n, M)`` times their weights ``a`` ``(M, k)`` (Replicated
-    Softmax modalities; zero lengths are skipped). One pass instead of a matrix product
-    with an inner dimension of 1 or 2 and a broadcast sum."""
-    n, k = out.shape
-    for i in range(n):
-        for j in range(k):
-            out[i, j] = bias[0, j]
-        for m in range(L.shape[1]):
-            length = L[i, m]
-            if length != 0:
-                for j in range(k):
-                    out[i, j] += length * a[m, j]
-
-
-@kernel
 def momentum_step(
     param, velocity, grad_pos, grad_neg, scale_pos, scale_neg, momentum, learning_rate,
     weight_decay,

@@ -552,8 +552,9 @@ def train_step(batch, chains, net, plans, optimizer, settings, state):
     (n_iter, tol, k, cd, n_hidden_start, momentum, learning_rate, weight_decay,
      sparsity_target, sparsity_cost) = settings
     current[:] = 0
+    # typed values, not literals: the mean-field compiled for Python's calls serves here too
     sweeps = mean_field_layers(x, spare, current, fixed, L, net, plans[0], missing, n_iter,
-                               tol, no_record, -1, no_mask, False)
+                               tol, no_record, np.intp(-1), no_mask, np.bool_(False))
     if cd:
         ccurrent[:] = 0
         for layer in range(len(cx)):

@@ -1,6 +1,7 @@
 """scikit-learn's estimator checks over every public estimator."""
 
-from sklearn.utils.estimator_checks import parametrize_with_checks
+import pytest
+from sklearn.utils.estimator_checks import check_param_validation, parametrize_with_checks
 
 from skmultimodal import (
     CCA,
@@ -75,3 +76,10 @@ def _expected_failed_checks(estimator):
 @parametrize_with_checks(_estimators(), expected_failed_checks=_expected_failed_checks)
 def test_sklearn_compatible(estimator, check):
     check(estimator)
+
+
+@pytest.mark.parametrize("estimator", _estimators(), ids=lambda e: type(e).__name__)
+def test_declared_parameter_constraints_are_the_parameters(estimator):
+    """scikit-learn's check_param_validation: every parameter has a constraint, every
+    constraint a parameter, and each constraint is enforced with a clear error."""
+    check_param_validation(type(estimator).__name__, estimator)

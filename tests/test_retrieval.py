@@ -57,8 +57,8 @@ def test_batching_does_not_change_the_result(data, metric, n_neighbors):
         np.testing.assert_allclose(scores, reference[0], rtol=1e-13, atol=1e-15)
 
 
-def test_default_batch_follows_working_memory(data, monkeypatch):
-    """A tiny working memory forces one-row batches: the score block never exceeds a row."""
+def test_score_blocks_follow_working_memory(data, monkeypatch):
+    """A tiny working memory forces small score blocks, merged across database blocks."""
     from skmultimodal import retrieval
 
     queries, database = data
@@ -70,13 +70,15 @@ def test_default_batch_follows_working_memory(data, monkeypatch):
         return original(cost, k)
 
     monkeypatch.setattr(retrieval, "_top_k", spy)
-    with config_context(working_memory=1e-3):  # about 1 KiB: one query row per batch
-        _, small = nearest_neighbors(queries, database, n_neighbors=3)
-    assert shapes and all(shape == (1, len(database)) for shape in shapes)
+    with config_context(working_memory=1e-3):  # 1048 bytes: 65 float64 scores and their sort
+        small = nearest_neighbors(queries, database, n_neighbors=3)
+    assert shapes and all(rows * columns <= 65 for rows, columns in shapes)
+    assert {columns for _, columns in shapes} == {65, len(database) - 65}
     shapes.clear()
-    _, large = nearest_neighbors(queries, database, n_neighbors=3)
+    large = nearest_neighbors(queries, database, n_neighbors=3)
     assert shapes == [(len(queries), len(database))]
-    np.testing.assert_array_equal(small, large)
+    np.testing.assert_array_equal(small[1], large[1])
+    np.testing.assert_allclose(small[0], large[0], rtol=1e-13)
 
 
 def test_full_ranking_is_a_permutation(data):

@@ -389,6 +389,10 @@ def mean_pair_correlations(covariance, n_views):
     return total / pairs
 
 
+class _NotDeterminedYet(ValueError):
+    """The rows seen so far do not determine the canonical weights (more rows may)."""
+
+
 def _two_view_coefficients(T, k):
     """The top ``k`` singular vector pairs of ``T = S11^{-1/2} S12 S22^{-1/2}`` (Hotelling
     1936), in the views' whitened eigenbases."""
@@ -404,14 +408,20 @@ def _maxvar_coefficients(diagonal, whitened, k):
     ``K`` give the top left singular vectors ``G = A R diag(s)^{-1}`` of ``A``, i.e. the top
     eigenvectors of ``A A^T = sum_m P_m``, the sum of the views' regularised projections; each
     view's regression of ``G`` is then ``V_m D_m R_m`` (up to a scale per column), returned
-    scaled to unit variance.
+    scaled to unit variance. The shared space may be wider than any one view: up to the rank
+    of ``A``; a view then has variates that are combinations of its others (zero where a
+    component is orthogonal to the view).
     """
     offsets = np.cumsum([0] + [d.size for d in diagonal])
     K = np.diag(np.concatenate(diagonal))
     for m in range(len(diagonal)):
         for l in range(m + 1, len(diagonal)):
             K[offsets[m]:offsets[m + 1], offsets[l]:offsets[l + 1]] = whitened(m, l)
-    _, R = np.linalg.eigh(K, UPLO="U")
+    values, R = np.linalg.eigh(K, UPLO="U")
+    rank = int(np.sum(values > values[-1] * K.shape[0] * 10 * np.finfo(float).eps))
+    if k > rank:
+        raise _NotDeterminedYet(f"n_components={k} exceeds the rank {rank} of the views' "
+                                f"whitened data together; choose at most {rank}.")
     R = R[:, ::-1][:, :k]
     coefs = []
     for m, d in enumerate(diagonal):
@@ -419,10 +429,6 @@ def _maxvar_coefficients(diagonal, whitened, k):
         scale = np.sqrt(np.sum(C**2 * d[:, None], axis=0))
         coefs.append(C / np.maximum(scale, np.finfo(float).tiny))
     return coefs
-
-
-class _NotDeterminedYet(ValueError):
-    """The rows seen so far do not determine the canonical weights (more rows may)."""
 
 
 class _CanonicalVariatesMixin(TransformerMixin):
@@ -582,7 +588,9 @@ class CCA(_CanonicalVariatesMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimato
     Parameters
     ----------
     n_components : int, default=2
-        Number of canonical components ``k``; at most the smallest view's rank.
+        Number of canonical components ``k``: for two views at most the smaller view's rank;
+        for more views (MAXVAR) at most the rank of the views' whitened data together, so the
+        shared space may be wider than any one view.
     modalities : None, list of int or list of (str, columns) tuples, default=None
         Which columns form which view (see the :ref:`User Guide <data_model>`); ``None``
         splits the columns into two halves.
@@ -731,10 +739,15 @@ class CCA(_CanonicalVariatesMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimato
     def _moments_of(self, X, reset):
         """Validated X's complete rows reduced to their statistics, views in order."""
         X, complete = validate_views(self, X, reset=reset)
-        for (name, _), width in zip(self.modalities_, modality_widths(self.modalities_)):
-            if self.n_components > width:
-                raise ValueError(f"n_components={self.n_components} exceeds the width {width} "
-                                 f"of view {name!r}; choose at most {width}.")
+        widths = modality_widths(self.modalities_)
+        if len(widths) == 2:
+            for (name, _), width in zip(self.modalities_, widths):
+                if self.n_components > width:
+                    raise ValueError(f"n_components={self.n_components} exceeds the width "
+                                     f"{width} of view {name!r}; choose at most {width}.")
+        elif self.n_components > sum(widths):
+            raise ValueError(f"n_components={self.n_components} exceeds the {sum(widths)} "
+                             "columns of the views together; choose at most that.")
         order = np.concatenate([np.arange(self.n_features_in_)[cols]
                                 for _, cols in self.modalities_])
         order = None if np.array_equal(order, np.arange(self.n_features_in_)) else order
@@ -773,13 +786,13 @@ class CCA(_CanonicalVariatesMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimato
             raise _NotDeterminedYet(f"{name} needs at least 2 rows with every view present, "
                                     f"got {n}.")
         bases, cross, norm4 = moments.view_bases()
-        names = [view for view, _ in self.modalities_]
+        names, n_views = [view for view, _ in self.modalities_], len(bases)
         whitening, diagonal = [], []
         for m, ((scatter, V), reg) in enumerate(zip(bases, self._regs())):
             if V.shape[1] == 0:
                 raise _NotDeterminedYet(f"View {names[m]!r} is constant: it has no variance to "
                                         f"correlate ({n} rows with every view present).")
-            if k > V.shape[1]:
+            if k > V.shape[1] and n_views == 2:
                 raise _NotDeterminedYet(
                     f"n_components={k} exceeds the rank {V.shape[1]} of view {names[m]!r} on "
                     f"the {n} training rows with every view present; choose at most "
@@ -793,7 +806,6 @@ class CCA(_CanonicalVariatesMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimato
         def whitened(m, l):
             return whitening[m][:, None] * cross[m, l] * whitening[l][None, :] / (n - 1)
 
-        n_views = len(bases)
         if n_views == 2:
             coefs = _two_view_coefficients(whitened(0, 1), k)
         else:

@@ -822,7 +822,9 @@ class CCA(_CanonicalVariatesMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimato
         self.weights_ = orient(weights, weights[0])
         mean = moments.mean_()
         self.means_ = [mean[cols] for cols in moments.slices]
-        self.canonical_correlations_ = mean_pair_correlations(covariance, n_views)
+        # a correlation: at most 1 (rounding can pass it in degenerate, unregularised fits)
+        self.canonical_correlations_ = np.minimum(mean_pair_correlations(covariance, n_views),
+                                                  1.0)
 
     def _chunk_variates(self, X, missing):
         """Each view's canonical variates on a float64 chunk; NaN where the view is missing."""

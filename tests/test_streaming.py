@@ -146,25 +146,38 @@ def test_fit_and_transform_never_copy_the_whole_array():
                                rtol=1e-8, atol=1e-10)
 
 
-def test_until_the_rows_determine_the_weights_partial_fit_warns():
+def test_until_the_rows_determine_the_weights_the_model_is_not_fitted():
     X = _views()
     constant_first = X[:300].copy()
     constant_first[:, 8:] = 1.0  # view m1 constant in the first chunk
-    cca = CCA(n_components=2, modalities=[8, 6])
-    with pytest.warns(UserWarning, match="View 'm1' is constant.*statistics are kept"):
-        cca.partial_fit(constant_first)
-    with pytest.raises(NotFittedError):
-        cca.transform(X)
+    cca = CCA(n_components=2, modalities=[8, 6]).partial_fit(constant_first)
+    assert cca.n_samples_seen_ == 300 and not hasattr(cca, "weights_")
+    for method in (cca.transform, cca.transform_views, cca.score):
+        with pytest.raises(NotFittedError, match="View 'm1' is constant.*partial_fit"):
+            method(X)
     cca.partial_fit(X[300:])
     _assert_same_model(cca, CCA(n_components=2, modalities=[8, 6]).fit(
         np.vstack([constant_first, X[300:]])))
-    with pytest.warns(UserWarning, match="needs at least 2 rows with every view present"):
-        missing = X[:3].copy()
-        missing[:, :8] = np.nan
-        CCA(n_components=2, modalities=[8, 6]).partial_fit(missing)
+    missing = X[:3].copy()
+    missing[:, :8] = np.nan
+    with pytest.raises(NotFittedError, match="needs at least 2 rows with every view present"):
+        CCA(n_components=2, modalities=[8, 6]).partial_fit(missing).transform(X)
     # fit on the same rows is an error
     with pytest.raises(ValueError, match="View 'm1' is constant"):
         CCA(n_components=2, modalities=[8, 6]).fit(constant_first)
+
+
+def test_the_weights_are_solved_once_when_needed_with_the_last_call_parameters():
+    X = _views()
+    cca = CCA(n_components=2, modalities=[8, 6], reg=0.5)
+    for chunk in np.array_split(X, 5):
+        cca.partial_fit(chunk)
+        assert cca._solved is None  # a chunk costs its cross-products only
+    cca.set_params(reg=10.0)  # not yet used: the statistics were given with reg=0.5
+    _assert_same_model(cca, CCA(n_components=2, modalities=[8, 6], reg=0.5).fit(X))
+    solved = cca._solved
+    cca.transform(X)
+    assert cca._solved is solved
 
 
 def test_a_failed_partial_fit_changes_nothing():

@@ -6,8 +6,8 @@ accumulated chunk by chunk, so ``fit`` on an in-memory array, ``partial_fit`` ov
 ``fit`` on a dask array all solve one small eigenproblem from the same numbers.
 """
 
+import copy
 import sys
-import warnings
 from functools import partial
 from numbers import Integral, Real
 
@@ -21,6 +21,7 @@ from sklearn.base import (
 from sklearn.utils import check_array, gen_batches
 from sklearn.utils._chunking import get_chunk_n_rows
 from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._modalities import (
@@ -446,7 +447,7 @@ class _CanonicalVariatesMixin(TransformerMixin):
 
     def _view_variates(self, X, allow_all_missing):
         """Each view's variates on in-memory X (row chunk by row chunk), and the missing mask."""
-        check_is_fitted(self)
+        self._check_fitted()
         X, missing, _ = validate_modal_data(self, X, reset=False, accept_sparse=False,
                                             dtype=(np.float64, np.float32),
                                             allow_all_missing=allow_all_missing)
@@ -487,7 +488,7 @@ class _CanonicalVariatesMixin(TransformerMixin):
         Z : ndarray of shape (n_samples, n_components)
             Shared representation; a dask array, computed block by block, when X is one.
         """
-        check_is_fitted(self)
+        self._check_fitted()
         if is_dask_array(X):
             validate_data(self, X, reset=False, skip_check_array=True)
             return map_row_blocks(self._shared_rows, X, self.n_components)
@@ -506,7 +507,7 @@ class _CanonicalVariatesMixin(TransformerMixin):
         variates : list of ndarray of shape (n_samples, n_components)
             One array per view (dask arrays when X is one).
         """
-        check_is_fitted(self)
+        self._check_fitted()
         k = self.n_components
         if is_dask_array(X):
             validate_data(self, X, reset=False, skip_check_array=True)
@@ -672,8 +673,8 @@ class CCA(_CanonicalVariatesMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimato
         self.modalities = modalities
         self.reg = reg
 
-    def _regs(self):
-        regs = per_modality(self.reg, "reg", len(self.modalities_))
+    def _regs(self, reg):
+        regs = per_modality(reg, "reg", len(self.modalities_))
         for r in regs:
             if not (r == "ledoit_wolf" or (isinstance(r, Real) and r >= 0)):
                 raise ValueError(f"Each reg must be a non-negative float or 'ledoit_wolf', "
@@ -681,7 +682,11 @@ class CCA(_CanonicalVariatesMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimato
         return regs
 
     def __sklearn_is_fitted__(self):
-        return hasattr(self, "weights_")
+        try:
+            self._solution()
+        except (AttributeError, _NotDeterminedYet):
+            return False
+        return True
 
     @keep_state_on_error
     @_fit_context(prefer_skip_nested_validation=True)
@@ -703,21 +708,24 @@ class CCA(_CanonicalVariatesMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimato
             The fitted estimator.
         """
         reject_second_view(y, X, self)
-        for name in ("_moments", "weights_", "means_", "canonical_correlations_"):
-            self.__dict__.pop(name, None)
-        self._update(self._moments_of(X, reset=True), strict=True)
+        self.__dict__.pop("_moments", None)
+        self._accumulate(self._moments_of(X, reset=True))
+        self._solution()  # now: what prevents a solution is fit's error
         return self
 
     @keep_state_on_error
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y=None):
-        """Add a chunk of rows to the statistics and update the canonical weights.
+        """Add a chunk of rows to the statistics.
 
         Chunk after chunk, the model equals :meth:`fit` on all the rows seen (to rounding),
-        in memory that does not grow with the number of rows. Until the rows seen determine
-        the weights (at least two complete rows, every view varying, ``n_components`` within
-        each view's rank) the call warns and keeps the statistics; the estimator is fitted
-        from the first call after which they do.
+        in memory that does not grow with the number of rows. A call costs the chunk's
+        cross-products only: the weights are solved from the statistics when first needed
+        (an attribute, :meth:`transform`, :meth:`score`), with the parameters of the last
+        call. While the rows seen do not determine them (fewer than two complete rows, a
+        view without variance, ``n_components`` above a view's rank) the estimator is not
+        fitted, and ``transform`` raises :class:`~sklearn.exceptions.NotFittedError`
+        saying why.
 
         Parameters
         ----------
@@ -732,8 +740,8 @@ class CCA(_CanonicalVariatesMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimato
             The updated estimator.
         """
         reject_second_view(y, X, self)
-        first = not hasattr(self, "_moments")
-        self._update(self._moments_of(X, reset=first), strict=False)
+        first = "_moments" not in self.__dict__
+        self._accumulate(self._moments_of(X, reset=first))
         return self
 
     def _moments_of(self, X, reset):
@@ -757,20 +765,42 @@ class CCA(_CanonicalVariatesMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimato
             return dask_moments(X, self.modalities_, to_statistics, widths)
         return complete_moments(X, complete, to_statistics, widths)
 
-    def _update(self, moments, strict):
-        """Merge ``moments`` into the statistics and solve; unless ``strict``, statistics that
-        do not determine the weights yet only warn."""
-        self._moments = self._moments.merge(moments) if hasattr(self, "_moments") else moments
+    def _accumulate(self, moments):
+        """Merge ``moments`` into the statistics; the weights are solved when needed."""
+        self._moments = self._moments.merge(moments) if "_moments" in self.__dict__ else moments
         self.n_samples_seen_ = self._moments.n
-        try:
-            self._solve(self._moments)
-        except _NotDeterminedYet as error:
-            if strict:
-                raise
-            warnings.warn(f"{error} The statistics are kept; the weights are computed once "
-                          "the rows seen determine them.", UserWarning)
+        self._solved = None
+        self._solve_params = {"n_components": self.n_components, "reg": copy.copy(self.reg)}
 
-    def _solve(self, moments):
+    def _solution(self):
+        """The weights, means and correlations solved from the statistics (cached)."""
+        if self.__dict__.get("_solved") is None:
+            if "_moments" not in self.__dict__:
+                raise AttributeError(f"This {type(self).__name__} has seen no rows yet.")
+            self._solved = self._solve(self._moments, **self._solve_params)
+        return self._solved
+
+    def _fitted(self, name):
+        try:
+            return self._solution()[name]
+        except _NotDeterminedYet as error:
+            raise AttributeError(f"{error} (the rows seen so far do not determine "
+                                 f"{name}).") from None
+
+    weights_ = property(lambda self: self._fitted("weights_"))
+    means_ = property(lambda self: self._fitted("means_"))
+    canonical_correlations_ = property(lambda self: self._fitted("canonical_correlations_"))
+
+    def _check_fitted(self):
+        if "_moments" in self.__dict__:
+            try:
+                self._solution()
+            except _NotDeterminedYet as error:
+                raise NotFittedError(f"This {type(self).__name__} is not fitted yet: {error} "
+                                     "Add rows with partial_fit.") from None
+        check_is_fitted(self)
+
+    def _solve(self, moments, n_components, reg):
         """Canonical weights from the statistics.
 
         With each view's scatter ``X_m^T X_m = V_m diag(lam_m) V_m^T`` on the span of its data
@@ -781,14 +811,14 @@ class CCA(_CanonicalVariatesMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimato
         left singular vectors are ``G``; with ``K R = R diag(s^2)``, ``W_m = V_m D_m R_m``,
         each column scaled to unit variance.
         """
-        name, n, k = type(self).__name__, moments.n, self.n_components
+        name, n, k = type(self).__name__, moments.n, n_components
         if n < 2:
             raise _NotDeterminedYet(f"{name} needs at least 2 rows with every view present, "
                                     f"got {n}.")
         bases, cross, norm4 = moments.view_bases()
         names, n_views = [view for view, _ in self.modalities_], len(bases)
         whitening, diagonal = [], []
-        for m, ((scatter, V), reg) in enumerate(zip(bases, self._regs())):
+        for m, ((scatter, V), reg) in enumerate(zip(bases, self._regs(reg))):
             if V.shape[1] == 0:
                 raise _NotDeterminedYet(f"View {names[m]!r} is constant: it has no variance to "
                                         f"correlate ({n} rows with every view present).")
@@ -819,12 +849,17 @@ class CCA(_CanonicalVariatesMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimato
 
         weights = [V @ (D[:, None] * C)
                    for (_, V), D, C in zip(bases, whitening, coefs)]
-        self.weights_ = orient(weights, weights[0])
         mean = moments.mean_()
-        self.means_ = [mean[cols] for cols in moments.slices]
+        means = [mean[cols] for cols in moments.slices]
+        # The sign convention: the largest weight of the first view is positive, or, given
+        # rows of the first view (``_sign_rows``, set by estimators whose views are features),
+        # the largest of their variates.
+        sign_rows = self.__dict__.get("_sign_rows")
+        reference = weights[0] if sign_rows is None else (sign_rows - means[0]) @ weights[0]
         # a correlation: at most 1 (rounding can pass it in degenerate, unregularised fits)
-        self.canonical_correlations_ = np.minimum(mean_pair_correlations(covariance, n_views),
-                                                  1.0)
+        return {"weights_": orient(weights, reference), "means_": means,
+                "canonical_correlations_": np.minimum(
+                    mean_pair_correlations(covariance, n_views), 1.0)}
 
     def _chunk_variates(self, X, missing):
         """Each view's canonical variates on a float64 chunk; NaN where the view is missing."""
@@ -848,7 +883,11 @@ class _FeatureCCAMixin(_CanonicalVariatesMixin):
     """
 
     def __sklearn_is_fitted__(self):
-        return hasattr(self, "cca_") and hasattr(self.cca_, "weights_")
+        return "cca_" in self.__dict__ and self.cca_.__sklearn_is_fitted__()
+
+    def _check_fitted(self):
+        check_is_fitted(self, "cca_")
+        self.cca_._check_fitted()
 
     def _row_bytes(self):
         return 8 * 4 * (self.n_features_in_ + self.cca_.n_features_in_

@@ -23,9 +23,10 @@ from ._cca import (
     complete_moments,
     dask_complete_rows,
     dask_moments,
-    orient,
     validate_views,
 )
+
+_N_SIGN_ROWS = 1000  # training rows whose variates fix the signs of exact KCCA
 
 
 class _ExactKernelFeatures:
@@ -215,9 +216,9 @@ class KCCA(_FeatureCCAMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimator):
             The fitted estimator.
         """
         reject_second_view(y, X, self)
-        for name in ("feature_maps_", "cca_", "canonical_correlations_", "n_samples_seen_"):
+        for name in ("feature_maps_", "cca_", "n_samples_seen_"):
             self.__dict__.pop(name, None)
-        self._fit_rows(X, first=True, strict=True)
+        self._fit_rows(X, first=True, solve=True)
         return self
 
     @available_if(_uses_nystroem)
@@ -229,8 +230,9 @@ class KCCA(_FeatureCCAMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimator):
         The first call draws the landmarks from the chunk's complete rows (make it large
         enough: at least ``n_approx_components`` such rows); later calls map their rows with
         those landmarks' feature map, so a stream of chunks gives the model a batch fit of
-        all the rows with the same landmarks gives. Until the rows seen determine the
-        weights the call warns and keeps the statistics (see :meth:`CCA.partial_fit`).
+        all the rows with the same landmarks gives. As for :meth:`CCA.partial_fit`, a call
+        costs the chunk's features and cross-products; the weights are solved when first
+        needed.
 
         Parameters
         ----------
@@ -245,12 +247,12 @@ class KCCA(_FeatureCCAMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimator):
             The updated estimator.
         """
         reject_second_view(y, X, self)
-        self._fit_rows(X, first=not hasattr(self, "feature_maps_"), strict=False)
+        self._fit_rows(X, first=not hasattr(self, "feature_maps_"), solve=False)
         return self
 
-    def _fit_rows(self, X, first, strict):
+    def _fit_rows(self, X, first, solve):
         """Validate X, fit the feature maps on the first call, add the features' statistics
-        to a copy of ``cca_`` and solve it."""
+        to a copy of ``cca_`` and, if ``solve``, solve it now (raising what prevents it)."""
         X, complete = validate_views(self, X, reset=first)
         dask = complete is None
         if dask and self.approximation is None:
@@ -259,32 +261,36 @@ class KCCA(_FeatureCCAMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimator):
         if dask and first:
             complete = dask_complete_rows(X, self.modalities_)
         if first:
-            anchors, moments = self._fit_feature_maps(X, complete, streaming=not strict)
+            anchors, moments = self._fit_feature_maps(X, complete, streaming=not solve)
             cca = self._feature_cca(moments.widths)
+            cca._sign_rows = anchors
         else:
-            anchors, moments, cca = None, None, copy.copy(self.cca_)
+            moments, cca = None, copy.copy(self.cca_)
         if moments is None or moments.n == 0:  # Nystroem: the features' statistics
             to_features = partial(_stacked_features, feature_maps=self.feature_maps_,
                                   modalities=self.modalities_)
             widths = [f.n_components for f in self.feature_maps_]
             moments = (dask_moments(X, self.modalities_, to_features, widths) if dask else
                        complete_moments(X, complete, to_features, widths))
-        cca._update(moments, strict)
-        if hasattr(cca, "weights_"):
-            if anchors is None:
-                anchors = self._landmark_features()
-            reference = (anchors - cca.means_[0]) @ cca.weights_[0]
-            cca.weights_ = orient(cca.weights_, reference)
-            self.canonical_correlations_ = cca.canonical_correlations_
+        cca._accumulate(moments)
+        if solve:
+            cca._solution()
+            if self.approximation is None:  # no partial_fit: the statistics are done with
+                del cca._moments
         self.cca_ = cca
         self.n_samples_seen_ = cca.n_samples_seen_
+
+    @property
+    def canonical_correlations_(self):
+        return self.cca_.canonical_correlations_
 
     def _fit_feature_maps(self, X, complete, streaming):
         """Fit each view's feature map on the complete rows.
 
-        Returns the first view's features of the anchor rows (every training row for the
-        exact map, the landmarks for Nystroem) and, for the exact map, the statistics of the
-        training features (empty for Nystroem, whose features are computed afterwards).
+        Returns the first view's features of the rows that fix the components' signs (the
+        first training rows for the exact map, the landmarks for Nystroem) and, for the exact
+        map, the statistics of the training features (empty for Nystroem, whose features
+        are computed afterwards).
         """
         n_views = len(self.modalities_)
         kernels = per_modality(self.kernel, "kernel", n_views)
@@ -311,13 +317,14 @@ class KCCA(_FeatureCCAMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimator):
                                      "every view present: its centred kernel matrix is zero, "
                                      "there is no variance to correlate.")
             moments = _Moments.of_rows(np.hstack(features), [F.shape[1] for F in features])
-            return features[0], moments
+            return features[0][:_N_SIGN_ROWS], moments
         self.feature_maps_ = [
             Nystroem(kernel=k, kernel_params=p or None, n_components=len(rows),
                      random_state=0).fit(sample[:, cols])
             for k, p, (_, cols) in zip(kernels, params, self.modalities_)]
         widths = [f.n_components for f in self.feature_maps_]
-        return self._landmark_features(), _Moments(widths)
+        first = self.feature_maps_[0]
+        return first.transform(first.components_), _Moments(widths)
 
     def _landmark_rows(self, rows, streaming):
         """``n_approx_components`` of the complete rows, drawn with ``random_state``, sorted."""
@@ -329,11 +336,6 @@ class KCCA(_FeatureCCAMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimator):
                              else "."), UserWarning)
             return rows
         return np.sort(rows[check_random_state(self.random_state).permutation(rows.size)[:m]])
-
-    def _landmark_features(self):
-        """The first view's Nystroem features of its landmarks (the sign anchors)."""
-        first = self.feature_maps_[0]
-        return first.transform(first.components_)
 
     def _feature_cca(self, widths):
         """An unfitted linear CCA over the views' features, the views named as X's."""

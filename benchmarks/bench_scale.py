@@ -235,10 +235,13 @@ QUICK = {"cca_widths": (100, 100), "kcca_widths": (20, 20), "landmarks": 100}
 
 
 def _child(kind, n, config, connection):
+    from threadpoolctl import threadpool_limits
+
     try:
-        warm_up()
-        _reset_peak()
-        result = ROW_KINDS[kind][0](n, config)
+        with threadpool_limits(config["blas_threads"]):
+            warm_up()
+            _reset_peak()
+            result = ROW_KINDS[kind][0](n, config)
         result["peak_mb"] = peak_rss_mb()
         connection.send(result)
     except BaseException as error:  # report, never hang the parent
@@ -281,8 +284,12 @@ def main(argv=None):
                         help="runs per row (default 3, 1 with --quick)")
     parser.add_argument("--rows", nargs="+", choices=sorted(ROW_KINDS), default=None)
     parser.add_argument("--sizes", nargs="+", type=int, default=None)
+    parser.add_argument("--blas-threads", type=int, default=1,
+                        help="BLAS threads of the measured process (default 1: on a small, "
+                             "shared machine multi-threaded BLAS slows down many times over "
+                             "when another process takes a core; dask workers use 1 each)")
     args = parser.parse_args(argv)
-    config = QUICK if args.quick else FULL
+    config = dict(QUICK if args.quick else FULL, blas_threads=args.blas_threads)
     repeats = args.repeats or (1 if args.quick else 3)
     kinds = args.rows or list(ROW_KINDS)
 
@@ -291,8 +298,8 @@ def main(argv=None):
     print(f"CCA pair {config['cca_widths'][0]} + {config['cca_widths'][1]} features, KCCA pair "
           f"{config['kcca_widths'][0]} + {config['kcca_widths'][1]} ({config['landmarks']} "
           f"landmarks), {N_COMPONENTS} components, chunks of {CHUNK} rows, float32; "
-          f"median of {repeats} run(s); {os.cpu_count()} CPUs, load average "
-          f"{os.getloadavg()[0]:.1f} at start")
+          f"median of {repeats} run(s); {os.cpu_count()} CPUs, {args.blas_threads} BLAS "
+          f"thread(s), load average {os.getloadavg()[0]:.1f} at start")
     header = (f"{'row':12s} {'n':>9s} {'fit s':>22s} {'us/row':>7s} {'data s':>7s} "
               f"{'peak MB':>8s} {'worker MB':>9s}")
     print(header)

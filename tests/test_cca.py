@@ -137,7 +137,7 @@ def test_maxvar_with_two_views_finds_the_canonical_directions():
     diagonal = [np.ones(8), np.ones(6)]  # no ridge: MAXVAR's K is [[I, T], [T^T, I]]
     T = rng.normal(size=(8, 6)) * 0.1
     svd = _two_view_coefficients(T, 3)
-    maxvar = _maxvar_coefficients(diagonal, lambda m, l: T, 3)
+    maxvar = _maxvar_coefficients(diagonal, lambda m, o: T, 3)
     for C_svd, C_maxvar, d in zip(svd, maxvar, diagonal):
         for j in range(3):  # the same direction, whatever the scale
             cosine = (C_svd[:, j] * d) @ C_maxvar[:, j] / np.sqrt(
@@ -172,7 +172,8 @@ def test_grid_search_pipeline_and_pickle():
 @pytest.mark.parametrize(
     "make, match",
     [
-        (lambda X: (CCA(n_components=7, modalities=[8, 6]), X), "exceeds the width 6 of view 'm1'"),
+        (lambda X: (CCA(n_components=7, modalities=[8, 6]), X),
+         "exceeds the width 6 of view 'm1'"),
         (lambda X: (CCA(n_components=1, modalities=[14]), X), "at least two views"),
         (lambda X: (CCA(n_components=1, modalities=[8, 6]),
                     np.hstack([X[:, :8], np.ones((len(X), 6))])), "View 'm1' is constant"),

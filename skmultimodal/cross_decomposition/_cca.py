@@ -18,10 +18,10 @@ from sklearn.base import (
     TransformerMixin,
     _fit_context,
 )
+from sklearn.exceptions import NotFittedError
 from sklearn.utils import check_array, gen_batches
 from sklearn.utils._chunking import get_chunk_n_rows
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._modalities import (
@@ -120,16 +120,16 @@ def map_row_blocks(function, X, n_columns):
                         meta=np.empty((0, 0)))
 
 
-def _checked_block(block, resolved, start, allow_all_missing=False):
+def _checked_block(block, resolved, start):
     """A computed dask block validated as ``validate_modal_data`` validates in-memory X.
 
-    Returns the block (float32 or float64) and its missing mask; row numbers in messages
-    are counted from the start of the whole array.
+    Returns the block (float32 or float64) and its missing mask; a message naming rows says
+    which row of the whole array the block starts at.
     """
     block = check_array(block, dtype=(np.float64, np.float32), ensure_all_finite=False,
                         ensure_min_samples=0, input_name="X")
     try:
-        missing = missing_mask(block, resolved, allow_all_missing=allow_all_missing)
+        missing = missing_mask(block, resolved)
     except ValueError as error:
         raise ValueError(f"{error} (Row numbers are counted within the dask block that starts "
                          f"at row {start}.)") from None
@@ -265,7 +265,7 @@ class _Moments:
                 merged.norm3[cols] += t + trace * s + 2 * Ms + part.n * ss * s
         return merged
 
-    def mean_(self):
+    def column_means(self):
         """Column means of the rows."""
         if self.rows is not None:
             return self.rows.mean(axis=0)
@@ -281,19 +281,20 @@ class _Moments:
             all of them, descending, and the eigenvectors of those clearly above rounding
             (none for a view that is constant, exactly or to rounding).
         cross : dict
-            ``cross[m, l] = V_m^T (X_m^T X_l) V_l`` for views ``m < l``.
+            ``cross[m, o] = V_m^T (X_m^T X_o) V_o`` for views ``m < o``.
         norm4 : list of float
             Per view, ``sum ||x - mean||^4`` over the rows (for the Ledoit-Wolf shrinkage).
         """
         eps = np.finfo(np.float64).eps
         bases, projected = [], []
         if self.rows is not None:
-            Y = self.rows - self.mean_()
+            Y = self.rows - self.column_means()
         for m, cols in enumerate(self.slices):
             d = self.widths[m]
             if self.rows is None or self.n > d:
-                gram = self.comoment[cols, cols] if self.rows is None else Y[:, cols].T @ Y[:, cols]
-                scatter, V = np.linalg.eigh(gram)
+                block = Y[:, cols] if self.rows is not None else None
+                scatter, V = np.linalg.eigh(self.comoment[cols, cols] if block is None
+                                            else block.T @ block)
                 scatter, V = scatter[::-1], V[:, ::-1]
                 tol = scatter[0] * 10 * d * eps
             else:  # never forming a wide view's d x d scatter matrix
@@ -311,12 +312,12 @@ class _Moments:
                 projected.append(Y[:, cols] @ V)
         cross = {}
         for m in range(len(self.widths)):
-            for l in range(m + 1, len(self.widths)):
+            for o in range(m + 1, len(self.widths)):
                 if self.rows is None:
-                    block = self.comoment[self.slices[m], self.slices[l]]
-                    cross[m, l] = bases[m][1].T @ block @ bases[l][1]
+                    block = self.comoment[self.slices[m], self.slices[o]]
+                    cross[m, o] = bases[m][1].T @ block @ bases[o][1]
                 else:
-                    cross[m, l] = projected[m].T @ projected[l]
+                    cross[m, o] = projected[m].T @ projected[o]
         if self.rows is None:
             norm4 = list(self.norm4)
         else:
@@ -377,15 +378,15 @@ def orient(weights, reference):
 def mean_pair_correlations(covariance, n_views):
     """Per component, the mean over view pairs of the correlation of the views' variates.
 
-    ``covariance(m, l)`` is the per-component covariance (or co-moment) of the variates of
-    views ``m`` and ``l``. A variate without variance correlates 0.
+    ``covariance(m, o)`` is the per-component covariance (or co-moment) of the variates of
+    views ``m`` and ``o``. A variate without variance correlates 0.
     """
     total, pairs = 0.0, 0
     variance = [covariance(m, m) for m in range(n_views)]
     for m in range(n_views):
-        for l in range(m + 1, n_views):
-            norm = np.sqrt(variance[m] * variance[l])
-            total = total + covariance(m, l) / np.where(norm > 0, norm, 1.0)
+        for o in range(m + 1, n_views):
+            norm = np.sqrt(variance[m] * variance[o])
+            total = total + covariance(m, o) / np.where(norm > 0, norm, 1.0)
             pairs += 1
     return total / pairs
 
@@ -404,7 +405,7 @@ def _two_view_coefficients(T, k):
 def _maxvar_coefficients(diagonal, whitened, k):
     """MAXVAR (Kettenring 1971) in the views' whitened eigenbases.
 
-    ``K`` (blocks ``whitened(m, l)``, diagonal blocks ``diag(diagonal[m])``) is ``A^T A`` for
+    ``K`` (blocks ``whitened(m, o)``, diagonal blocks ``diag(diagonal[m])``) is ``A^T A`` for
     the whitened data ``A = [X_1 V_1 D_1, ...] / sqrt(n - 1)``. The top eigenvectors ``R`` of
     ``K`` give the top left singular vectors ``G = A R diag(s)^{-1}`` of ``A``, i.e. the top
     eigenvectors of ``A A^T = sum_m P_m``, the sum of the views' regularised projections; each
@@ -416,8 +417,8 @@ def _maxvar_coefficients(diagonal, whitened, k):
     offsets = np.cumsum([0] + [d.size for d in diagonal])
     K = np.diag(np.concatenate(diagonal))
     for m in range(len(diagonal)):
-        for l in range(m + 1, len(diagonal)):
-            K[offsets[m]:offsets[m + 1], offsets[l]:offsets[l + 1]] = whitened(m, l)
+        for o in range(m + 1, len(diagonal)):
+            K[offsets[m]:offsets[m + 1], offsets[o]:offsets[o + 1]] = whitened(m, o)
     values, R = np.linalg.eigh(K, UPLO="U")
     rank = int(np.sum(values > values[-1] * K.shape[0] * 10 * np.finfo(float).eps))
     if k > rank:
@@ -540,7 +541,7 @@ class _CanonicalVariatesMixin(TransformerMixin):
         if complete.sum() < 2:
             raise ValueError("score needs at least 2 rows with every view present.")
         centred = [Z[complete] - Z[complete].mean(axis=0) for Z in variates]
-        rho = mean_pair_correlations(lambda m, l: np.sum(centred[m] * centred[l], axis=0),
+        rho = mean_pair_correlations(lambda m, o: np.sum(centred[m] * centred[o], axis=0),
                                      len(centred))
         return float(np.mean(rho))
 
@@ -682,11 +683,8 @@ class CCA(_CanonicalVariatesMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimato
         return regs
 
     def __sklearn_is_fitted__(self):
-        try:
-            self._solution()
-        except (AttributeError, _NotDeterminedYet):
-            return False
-        return True
+        # cheap (never solves): whether the weights do not determine yet is _check_fitted's
+        return "_moments" in self.__dict__ or self.__dict__.get("_solved") is not None
 
     @keep_state_on_error
     @_fit_context(prefer_skip_nested_validation=True)
@@ -833,23 +831,23 @@ class CCA(_CanonicalVariatesMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimato
             whitening.append(1.0 / np.sqrt(kept + reg))
             diagonal.append(kept * whitening[-1] ** 2)  # K_mm, a diagonal matrix
 
-        def whitened(m, l):
-            return whitening[m][:, None] * cross[m, l] * whitening[l][None, :] / (n - 1)
+        def whitened(m, o):
+            return whitening[m][:, None] * cross[m, o] * whitening[o][None, :] / (n - 1)
 
         if n_views == 2:
             coefs = _two_view_coefficients(whitened(0, 1), k)
         else:
             coefs = _maxvar_coefficients(diagonal, whitened, k)
 
-        def covariance(m, l):  # per component, of the variates on the training rows
-            if m == l:
+        def covariance(m, o):  # per component, of the variates on the training rows
+            if m == o:
                 return np.sum(coefs[m] ** 2 * diagonal[m][:, None], axis=0)
-            a, b = min(m, l), max(m, l)
+            a, b = min(m, o), max(m, o)
             return np.sum(coefs[a] * (whitened(a, b) @ coefs[b]), axis=0)
 
         weights = [V @ (D[:, None] * C)
                    for (_, V), D, C in zip(bases, whitening, coefs)]
-        mean = moments.mean_()
+        mean = moments.column_means()
         means = [mean[cols] for cols in moments.slices]
         # The sign convention: the largest weight of the first view is positive, or, given
         # rows of the first view (``_sign_rows``, set by estimators whose views are features),

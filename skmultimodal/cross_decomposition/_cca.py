@@ -578,9 +578,11 @@ class CCA(_CanonicalVariatesMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimato
     and centred cross-products, in float64, merged chunk by chunk with the pairwise update of
     Chan, Golub & LeVeque (1983). So :meth:`partial_fit` over chunks gives the same model as
     :meth:`fit` on all the rows (to rounding), in memory that does not grow with the rows
-    (``O(d^2)`` for ``d`` features in all), and :meth:`fit` on a ``dask.array.Array`` computes
-    the statistics block by block where the blocks live (on a ``distributed`` cluster when a
-    client is active) and solves the small eigenproblem locally. Each component's sign is
+    (``O(d^2)`` for ``d`` features in all; the fitted estimator keeps these statistics, so it
+    can go on learning): a call costs the chunk's cross-products, and the weights are solved
+    when first needed. :meth:`fit` on a ``dask.array.Array`` computes the statistics block by
+    block where the blocks live (on a ``distributed`` cluster when a client is active) and
+    solves the small eigenproblem locally. Each component's sign is
     fixed: the largest weight (in absolute value) of the first view is positive, whatever the
     input's memory layout, container or float type.
 
@@ -768,6 +770,7 @@ class CCA(_CanonicalVariatesMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimato
         self._moments = self._moments.merge(moments) if "_moments" in self.__dict__ else moments
         self.n_samples_seen_ = self._moments.n
         self._solved = None
+        self._regs(self.reg)  # a bad reg is this call's error, not a later attribute's
         self._solve_params = {"n_components": self.n_components, "reg": copy.copy(self.reg)}
 
     def _solution(self):
@@ -864,8 +867,11 @@ class CCA(_CanonicalVariatesMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimato
         variates = []
         for m, ((_, cols), mean, W) in enumerate(zip(self.modalities_, self.means_,
                                                      self.weights_)):
-            Z = np.full((X.shape[0], self.n_components), np.nan)
             present = ~missing[:, m]
+            if present.all():  # the common case: centre the view's columns, no other copy
+                variates.append((X[:, cols] - mean) @ W)
+                continue
+            Z = np.full((X.shape[0], W.shape[1]), np.nan)
             Z[present] = (X[present][:, cols] - mean) @ W
             variates.append(Z)
         return variates

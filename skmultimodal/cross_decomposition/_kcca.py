@@ -356,6 +356,9 @@ class KCCA(_FeatureCCAMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimator):
         blocks = []
         for m, (f, (_, cols)) in enumerate(zip(self.feature_maps_, self.modalities_)):
             present = ~missing[:, m]
+            if present.all():
+                blocks.append(f.transform(X[:, cols]))
+                continue
             block = np.full((X.shape[0], self.cca_.means_[m].size), np.nan)
             if present.any():
                 block[present] = f.transform(X[present][:, cols])

@@ -112,3 +112,22 @@ def test_the_package_imports_without_dask():
             "X = np.random.default_rng(0).normal(size=(50, 4)); "
             "skmultimodal.CCA(n_components=1).partial_fit(X).transform(X)")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_deep_cca_takes_a_dask_array_into_memory(client):
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+
+    from skmultimodal import DeepCCA
+
+    X = make_nonlinear_views(200, random_state=0)[0]
+    params = dict(n_components=1, hidden_layer_sizes=(4,), max_iter=5, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        from_dask = DeepCCA(**params).fit(da.from_array(X, chunks=50))
+        in_memory = DeepCCA(**params).fit(X)
+    np.testing.assert_array_equal(from_dask.transform(X), in_memory.transform(X))
+    Z = from_dask.transform(da.from_array(X, chunks=50))
+    assert isinstance(Z, da.Array)
+    np.testing.assert_allclose(Z.compute(), in_memory.transform(X), rtol=1e-12)

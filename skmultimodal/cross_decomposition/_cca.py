@@ -46,6 +46,8 @@ def complete_views(estimator, X, *, max_views=None, min_rows=2):
     views : list of ndarray
         Each view's columns on the complete rows, float64.
     """
+    if is_dask_array(X):  # these models train on all the rows in memory
+        X = X.compute()
     X, complete = validate_views(estimator, X, reset=True, max_views=max_views)
     X = np.asarray(X[complete], dtype=np.float64)
     if X.shape[0] < min_rows:

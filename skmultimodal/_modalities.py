@@ -18,7 +18,7 @@ import numbers
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.utils.validation import validate_data
+from sklearn.utils.validation import _num_samples, validate_data
 
 __all__ = ["stack_modalities", "split_modalities"]
 
@@ -324,6 +324,54 @@ def validate_modal_data(
             return X, missing, ranges
     missing = missing_mask(X, resolved, allow_all_missing=allow_all_missing)
     return X, missing, modality_ranges(X, resolved)
+
+
+def reject_second_view(y, X, estimator):
+    """Refuse scikit-learn's ``fit(X, Y)`` habit: a second view passed as a 2-D ``y``.
+
+    scikit-learn's cross-decomposition estimators (``CCA``, ``PLSCanonical``) take the second
+    view as ``Y``; skmultimodal's take every view in ``X``, and a 2-D ``y`` would silently be
+    ignored. A 2-D array-like ``y`` with as many rows as ``X`` therefore raises an error that
+    says how to stack the views. ``None`` and 1-D ``y`` (labels a Pipeline passes through)
+    are accepted.
+
+    Parameters
+    ----------
+    y : object
+        The ``y`` given to ``fit``.
+    X : array-like
+        The ``X`` given to ``fit``.
+    estimator : estimator instance
+        The estimator being fitted (named in the message).
+
+    Raises
+    ------
+    ValueError
+        If ``y`` is 2-dimensional with as many rows as ``X``.
+    """
+    if y is None or X is None:
+        return
+    y_shape = getattr(y, "shape", None)
+    if y_shape is None:
+        if not isinstance(y, (list, tuple)):
+            return
+        y_shape = np.shape(np.asarray(y, dtype=object))
+    if len(y_shape) != 2:
+        return
+    try:
+        x_rows = _num_samples(X)
+    except TypeError:
+        return  # X is not array-like; its validation says so
+    if y_shape[0] != x_rows:
+        return
+    name = type(estimator).__name__
+    raise ValueError(
+        f"{name}.fit got a 2-D y with {y_shape[0]} rows, like X. {name} takes every view in X "
+        "(scikit-learn's CCA takes the second view as Y; this one does not, and would ignore "
+        "it). Stack the views into one matrix and say which columns form which view: "
+        "`X, modalities = skmultimodal.stack_modalities([X, Y])`, then "
+        f"`{name}(modalities=modalities, ...).fit(X)`."
+    )
 
 
 def stack_modalities(blocks, names=None):

@@ -8,6 +8,7 @@ rankings it returns are what the retrieval metrics of :mod:`skmultimodal.metrics
 """
 
 import numbers
+import sys
 
 import numpy as np
 import scipy.sparse as sp
@@ -28,14 +29,39 @@ def _check_embeddings(Z, name, dtype=(np.float64, np.float32)):
     return check_array(Z, dtype=list(dtype), input_name=name)
 
 
-def _default_batch_size(row_items, itemsize):
-    """Query rows per batch so that a batch's work arrays fit sklearn's working memory.
+def _rows_source(Z, name):
+    """An array-like whose row slices give the rows: a memmap or a dask array is kept as it is
+    and validated one slice at a time; anything else is validated whole."""
+    dask_array = sys.modules.get("dask.array")
+    if isinstance(Z, np.memmap) or (dask_array is not None and isinstance(Z, dask_array.Array)):
+        if Z.ndim != 2:
+            _check_embeddings(Z[:0] if Z.ndim else Z, name)
+        if Z.shape[0] == 0:
+            _check_embeddings(np.asarray(Z), name)
+        return Z
+    return _check_embeddings(Z, name)
 
-    ``row_items`` is the number of array entries one query row of a batch needs: its row of
-    scores and about as much again for the partial sort.
+
+def _float_dtype(*arrays):
+    dtype = np.result_type(*(a.dtype for a in arrays))
+    return dtype if dtype in (np.float32, np.float64) else np.dtype(np.float64)
+
+
+def _block_sizes(n_queries, n_database, n_neighbors, itemsize, batch_size):
+    """Query rows and database rows per score block, within scikit-learn's working memory.
+
+    A block's work arrays are its scores and about as much again for the partial sort. The
+    whole database goes in one block when a query row against it fits (the full ranking,
+    ``n_neighbors == n_database``, always does); else blocks of one query row against as many
+    database rows as fit.
     """
-    budget = get_config()["working_memory"] * 2**20
-    return max(1, int(budget // (row_items * itemsize)))
+    budget = max(1, int(get_config()["working_memory"] * 2**20 // (2 * itemsize)))
+    if n_database <= budget or n_neighbors == n_database:
+        database_rows = n_database
+    else:
+        database_rows = budget
+    query_rows = batch_size or max(1, budget // database_rows)
+    return min(query_rows, max(n_queries, 1)), database_rows
 
 
 def _top_k(cost, k):
@@ -66,18 +92,20 @@ def nearest_neighbors(
 ):
     """Rank the database items nearest to each query, best first, in memory-bounded batches.
 
-    The search is exact (brute force): for a batch of queries the scores against the whole
-    database are one matrix product, the ``n_neighbors`` best are selected with
-    :func:`numpy.argpartition` and only those are sorted. At most ``batch_size`` query rows
-    are scored at a time, so the full ``n_queries x n_database`` score matrix is never built
-    unless it fits in one batch; the memory used is ``O(batch_size * n_database)`` beyond
-    the returned arrays.
+    The search is exact (brute force): for a block of queries and a block of database items
+    the scores are one matrix product, the ``n_neighbors`` best are selected with
+    :func:`numpy.argpartition`, only those are sorted and merged with the best of the blocks
+    before. The score blocks fit in scikit-learn's ``working_memory``: the full
+    ``n_queries x n_database`` score matrix is never built unless it fits (or the full
+    ranking, ``n_neighbors=None``, is asked for). The database is read once, block by block,
+    so it may be larger than memory (a :class:`numpy.memmap`, or a ``dask.array.Array``
+    whose blocks are computed one at a time); the queries are held in memory.
 
     Parameters
     ----------
-    queries : array-like of shape (n_queries, n_components)
+    queries : array-like or dask array of shape (n_queries, n_components)
         Query embeddings, e.g. ``model.transform(X_text_only)``.
-    database : array-like of shape (n_database, n_components)
+    database : array-like, memmap or dask array of shape (n_database, n_components)
         Database embeddings in the same space, e.g. ``model.transform(X_images_only)``.
     n_neighbors : int or None, default=10
         Number of database items returned per query, at most ``n_database``. ``None``
@@ -90,9 +118,9 @@ def nearest_neighbors(
         euclidean distance :math:`\\|q - d\\|` (lower is better). On rows of unit norm the
         two give the same ranking, since :math:`\\|q - d\\|^2 = 2 - 2 q^\\top d`.
     batch_size : int or None, default=None
-        Number of query rows scored at a time. ``None`` chooses it so that a batch's score
-        block fits in scikit-learn's ``working_memory`` (see :func:`sklearn.set_config`,
-        1024 MiB by default).
+        Number of query rows scored at a time. ``None`` chooses it so that a score block
+        fits in scikit-learn's ``working_memory`` (see :func:`sklearn.set_config`, 1024 MiB
+        by default); the number of database rows per block is chosen the same way.
 
     Returns
     -------
@@ -133,8 +161,8 @@ def nearest_neighbors(
     array([[1.005, 1.345],
            [3.162, 3.162]])
     """
-    queries = _check_embeddings(queries, "queries")
-    database = _check_embeddings(database, "database")
+    queries = _rows_source(queries, "queries")
+    database = _rows_source(database, "database")
     if queries.shape[1] != database.shape[1]:
         raise ValueError(
             f"queries have {queries.shape[1]} columns but the database has "
@@ -162,37 +190,51 @@ def nearest_neighbors(
     ):
         raise ValueError(f"batch_size must be a positive int or None, got {batch_size!r}.")
 
-    dtype = np.result_type(queries.dtype, database.dtype)
-    queries = queries.astype(dtype, copy=False)
-    database = database.astype(dtype, copy=False)
+    dtype = _float_dtype(queries, database)
+    queries = _check_embeddings(queries, "queries").astype(dtype, copy=False)
     if metric == "cosine":
         # Rows scaled to unit norm; zero rows stay zero (similarity 0 with everything).
-        norms = np.linalg.norm(database, axis=1)
-        database = database / np.where(norms > 0, norms, 1)[:, None]
-        norms = np.linalg.norm(queries, axis=1)
-        queries = queries / np.where(norms > 0, norms, 1)[:, None]
+        queries = _unit_rows(queries)
     else:
         # Ranking a query's row needs only ||d||^2 - 2 q.d: the ||q||^2 term is constant.
-        database_sq_norms = np.einsum("ij,ij->i", database, database)
         query_sq_norms = np.einsum("ij,ij->i", queries, queries)
-
-    if batch_size is None:
-        batch_size = _default_batch_size(2 * n_database, dtype.itemsize)
     n_queries = queries.shape[0]
-    scores = np.empty((n_queries, n_neighbors), dtype=dtype)
-    indices = np.empty((n_queries, n_neighbors), dtype=np.intp)
-    for batch in gen_batches(n_queries, batch_size):
-        products = queries[batch] @ database.T
+    query_rows, database_rows = _block_sizes(n_queries, n_database, n_neighbors,
+                                             dtype.itemsize, batch_size)
+    # the best so far of each query: costs (lower is better) and database indices
+    best = np.full((n_queries, n_neighbors), np.inf, dtype=dtype)
+    indices = np.full((n_queries, n_neighbors), n_database, dtype=np.intp)
+    for chunk in gen_batches(n_database, database_rows):
+        items = _check_embeddings(database[chunk], "database").astype(dtype, copy=False)
         if metric == "cosine":
-            np.negative(products, out=products)
-            top = _top_k(products, n_neighbors)
-            scores[batch] = -np.take_along_axis(products, top, axis=1)
+            items = _unit_rows(items)
         else:
-            products *= -2
-            products += database_sq_norms
-            top = _top_k(products, n_neighbors)
-            squared = np.take_along_axis(products, top, axis=1)
-            squared += query_sq_norms[batch][:, None]
-            scores[batch] = np.sqrt(np.maximum(squared, 0, out=squared), out=squared)
-        indices[batch] = top
-    return scores, indices
+            item_sq_norms = np.einsum("ij,ij->i", items, items)
+        k = min(n_neighbors, items.shape[0])
+        for batch in gen_batches(n_queries, query_rows):
+            cost = queries[batch] @ items.T
+            if metric == "cosine":
+                np.negative(cost, out=cost)
+            else:
+                cost *= -2
+                cost += item_sq_norms
+            top = _top_k(cost, k)
+            candidates = np.take_along_axis(cost, top, axis=1)
+            top += chunk.start
+            if chunk.start == 0 and chunk.stop == n_database:
+                best[batch], indices[batch] = candidates, top
+            else:  # merge with the best so far; ties to the lower index
+                costs = np.hstack([best[batch], candidates])
+                ids = np.hstack([indices[batch], top])
+                order = np.lexsort((ids, costs), axis=1)[:, :n_neighbors]
+                best[batch] = np.take_along_axis(costs, order, axis=1)
+                indices[batch] = np.take_along_axis(ids, order, axis=1)
+    if metric == "cosine":
+        return np.negative(best, out=best), indices
+    best += query_sq_norms[:, None]
+    return np.sqrt(np.maximum(best, 0, out=best), out=best), indices
+
+
+def _unit_rows(Z):
+    norms = np.linalg.norm(Z, axis=1)
+    return Z / np.where(norms > 0, norms, 1)[:, None]

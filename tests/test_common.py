@@ -63,10 +63,11 @@ def _expected_failed_checks(estimator):
     }
     if isinstance(estimator, CCA):
         # sklearn's checks recognise its own cross-decomposition estimators by class name:
-        # for a class called "CCA" they call transform(X, Y) with a second view as Y. Our CCA
-        # takes both views in X (the modalities parameter) and transform(X), like every
-        # transformer; tests/test_cca.py covers fit_transform/transform consistency.
-        reason = "sklearn special-cases the class name CCA with transform(X, Y)"
+        # for a class called "CCA" they call fit(X, Y) and transform(X, Y) with a second view
+        # as a 2-D Y. Our CCA takes every view in X (the modalities parameter) and refuses a
+        # 2-D y of X's length with a message to stack the views (tests/test_cca.py checks
+        # it, and fit_transform/transform consistency).
+        reason = "sklearn calls a class named CCA with fit(X, Y), a second view as 2-D Y"
         for check in ("check_transformer_general", "check_transformer_data_not_an_array",
                       "check_transformer_general(readonly_memmap=True)"):
             expected[check] = reason

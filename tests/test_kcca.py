@@ -75,3 +75,33 @@ def test_per_view_kernels_callables_and_errors():
         KCCA(kernel=["rbf"] * 3).fit(X)
     with pytest.raises(ValueError, match="at least two views"):
         KCCA(modalities=[6]).fit(X)
+
+
+@pytest.mark.parametrize("approximation", [None, "nystroem"])
+def test_a_constant_view_is_named_as_constant(approximation):
+    X = _nonlinear(100)
+    X[:, 3:] = 2.5
+    kcca = KCCA(n_components=1, approximation=approximation, n_approx_components=20,
+                random_state=0)
+    with pytest.raises(ValueError, match="View 'm1' is constant"):
+        kcca.fit(X)
+    spec = [("image", slice(0, 3)), ("text", slice(3, 6))]
+    with pytest.raises(ValueError, match="View 'text' is constant"):
+        kcca.set_params(modalities=spec).fit(X)
+
+
+def test_linear_kernel_nystroem_kcca_with_all_landmarks_is_linear_cca():
+    """With every row a landmark the Nystroem map of the linear kernel is an isometry of the
+    data (Williams & Seeger 2001), so ridge CCA on it is ridge CCA on the data."""
+    rng = np.random.default_rng(0)
+    z = rng.standard_normal((150, 2))
+    X = np.hstack([z @ rng.normal(size=(2, 4)) + rng.standard_normal((150, 4)),
+                   z @ rng.normal(size=(2, 3)) + rng.standard_normal((150, 3))])
+    kcca = KCCA(n_components=2, modalities=[4, 3], kernel="linear", reg=0.1,
+                approximation="nystroem", n_approx_components=150, random_state=0).fit(X)
+    cca = CCA(n_components=2, modalities=[4, 3], reg=0.1).fit(X)
+    np.testing.assert_allclose(kcca.canonical_correlations_, cca.canonical_correlations_,
+                               rtol=1e-6)
+    X_new = X[:20] + 0.1
+    for Zk, Zc in zip(kcca.transform_views(X_new), cca.transform_views(X_new)):
+        np.testing.assert_allclose(np.abs(Zk), np.abs(Zc), rtol=1e-5, atol=1e-6)

@@ -57,8 +57,8 @@ def test_batching_does_not_change_the_result(data, metric, n_neighbors):
         np.testing.assert_allclose(scores, reference[0], rtol=1e-13, atol=1e-15)
 
 
-def test_default_batch_follows_working_memory(data, monkeypatch):
-    """A tiny working memory forces one-row batches: the score block never exceeds a row."""
+def test_score_blocks_follow_working_memory(data, monkeypatch):
+    """A tiny working memory forces small score blocks, merged across database blocks."""
     from skmultimodal import retrieval
 
     queries, database = data
@@ -70,13 +70,15 @@ def test_default_batch_follows_working_memory(data, monkeypatch):
         return original(cost, k)
 
     monkeypatch.setattr(retrieval, "_top_k", spy)
-    with config_context(working_memory=1e-3):  # about 1 KiB: one query row per batch
-        _, small = nearest_neighbors(queries, database, n_neighbors=3)
-    assert shapes and all(shape == (1, len(database)) for shape in shapes)
+    with config_context(working_memory=1e-3):  # 1048 bytes: 65 float64 scores and their sort
+        small = nearest_neighbors(queries, database, n_neighbors=3)
+    assert shapes and all(rows * columns <= 65 for rows, columns in shapes)
+    assert {columns for _, columns in shapes} == {65, len(database) - 65}
     shapes.clear()
-    _, large = nearest_neighbors(queries, database, n_neighbors=3)
+    large = nearest_neighbors(queries, database, n_neighbors=3)
     assert shapes == [(len(queries), len(database))]
-    np.testing.assert_array_equal(small, large)
+    np.testing.assert_array_equal(small[1], large[1])
+    np.testing.assert_allclose(small[0], large[0], rtol=1e-13)
 
 
 def test_full_ranking_is_a_permutation(data):
@@ -175,3 +177,55 @@ def test_sparse_is_refused(data):
     queries, database = data
     with pytest.raises(TypeError, match="toarray"):
         nearest_neighbors(sp.csr_matrix(queries), database)
+
+
+@pytest.mark.parametrize("metric", ["cosine", "euclidean"])
+def test_database_blocks_merge_exactly(metric):
+    """Score blocks over a few database rows at a time, merged, give the one-block answer,
+    ties included (items copied across blocks keep the lower index first)."""
+    rng = np.random.default_rng(0)
+    database = rng.integers(-2, 3, size=(300, 2)).astype(float)  # many exact ties
+    queries = rng.normal(size=(20, 2))
+    expected = nearest_neighbors(queries, database, n_neighbors=25, metric=metric)
+    with config_context(working_memory=1e-3):  # 65 scores per block
+        got = nearest_neighbors(queries, database, n_neighbors=25, metric=metric)
+    np.testing.assert_array_equal(got[1], expected[1])
+    np.testing.assert_allclose(got[0], expected[0], rtol=1e-13, atol=1e-15)
+    # brute force, ties to the lower index
+    cost = (-normalize(queries) @ normalize(database).T if metric == "cosine" else
+            np.linalg.norm(queries[:, None] - database[None], axis=-1))
+    for row, c in zip(got[1], cost):
+        np.testing.assert_array_equal(row, np.lexsort((np.arange(300), np.round(c, 12)))[:25])
+
+
+def test_a_memmap_database_is_read_block_by_block(tmp_path, monkeypatch):
+    from skmultimodal import retrieval
+
+    rng = np.random.default_rng(0)
+    queries, database = rng.normal(size=(10, 4)), rng.normal(size=(2000, 4))
+    path = tmp_path / "database.dat"
+    stored = np.memmap(path, dtype=np.float64, mode="w+", shape=database.shape)
+    stored[:] = database
+    stored.flush()
+    mapped = np.memmap(path, dtype=np.float64, mode="r", shape=database.shape)
+    blocks = []
+    original = retrieval._check_embeddings
+
+    def spy(Z, name, **kwargs):
+        blocks.append((name, Z.shape))
+        return original(Z, name, **kwargs)
+
+    monkeypatch.setattr(retrieval, "_check_embeddings", spy)
+    with config_context(working_memory=0.01):  # 655 float64 scores: one query row at a time
+        got = nearest_neighbors(queries, mapped, n_neighbors=5)
+    assert all(shape[0] <= 655 for name, shape in blocks if name == "database")
+    assert ("database", mapped.shape) not in blocks  # never validated (read) whole
+    expected = nearest_neighbors(queries, database, n_neighbors=5)
+    np.testing.assert_array_equal(got[1], expected[1])
+    np.testing.assert_allclose(got[0], expected[0], rtol=1e-13)
+    with pytest.raises(ValueError, match="infinity"):
+        bad = np.memmap(tmp_path / "bad.dat", dtype=np.float64, mode="w+", shape=(700, 4))
+        bad[:] = 1.0
+        bad[690] = np.inf
+        with config_context(working_memory=0.01):
+            nearest_neighbors(queries, bad, n_neighbors=5)

@@ -1,5 +1,14 @@
-"""Canonical correlation analysis: coordinated linear representations of two or more views."""
+"""Canonical correlation analysis: coordinated linear representations of two or more views.
 
+Every model of this family fits from the same sufficient statistics of its training rows (the
+count, the mean and the centred cross-products of the views' columns, :class:`_Moments`),
+accumulated chunk by chunk, so ``fit`` on an in-memory array, ``partial_fit`` over a stream and
+``fit`` on a dask array all solve one small eigenproblem from the same numbers.
+"""
+
+import copy
+import sys
+from functools import partial
 from numbers import Integral, Real
 
 import numpy as np
@@ -9,11 +18,20 @@ from sklearn.base import (
     TransformerMixin,
     _fit_context,
 )
-from sklearn.covariance import ledoit_wolf_shrinkage
+from sklearn.exceptions import NotFittedError
+from sklearn.utils import check_array, gen_batches
+from sklearn.utils._chunking import get_chunk_n_rows
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .._modalities import per_modality, validate_modal_data
+from .._modalities import (
+    missing_mask,
+    modality_widths,
+    per_modality,
+    reject_second_view,
+    resolve_modalities,
+    validate_modal_data,
+)
 from .._utils import keep_state_on_error
 
 
@@ -28,85 +46,547 @@ def complete_views(estimator, X, *, max_views=None, min_rows=2):
     views : list of ndarray
         Each view's columns on the complete rows, float64.
     """
-    X, missing, _ = validate_modal_data(estimator, X, reset=True, accept_sparse=False,
-                                        dtype=np.float64)
-    name, n_views = type(estimator).__name__, len(estimator.modalities_)
-    if n_views < 2 or (max_views is not None and n_views > max_views):
-        wanted = "exactly two" if max_views == 2 else "at least two"
-        raise ValueError(f"{name} needs {wanted} views; got {n_views}.")
-    complete = ~missing.any(axis=1)
-    if not complete.all():
-        X = X[complete]
+    if is_dask_array(X):  # these models train on all the rows in memory
+        X = X.compute()
+    X, complete = validate_views(estimator, X, reset=True, max_views=max_views)
+    X = np.asarray(X[complete], dtype=np.float64)
     if X.shape[0] < min_rows:
-        raise ValueError(f"{name} needs at least {min_rows} rows with every view present, "
-                         f"got {X.shape[0]}.")
+        raise ValueError(f"{type(estimator).__name__} needs at least {min_rows} rows with every "
+                         f"view present, got {X.shape[0]}.")
     return [X[:, cols] for _, cols in estimator.modalities_]
 
 
-def _view_basis(Xc, reg):
-    """Eigenbasis of a centred view's regularised covariance on the span of the data.
+def validate_views(estimator, X, *, reset, max_views=None):
+    """Validate data of a coordinated model: X (float32 or float64, not copied) and its
+    complete rows (every view present; rows with a missing view cannot be paired).
 
-    The regularised covariance is ``C = X^T X / (n - 1) + reg I``. For ``"ledoit_wolf"`` the
-    ridge is ``reg = alpha mu / (1 - alpha)``, with ``alpha`` the Ledoit-Wolf shrinkage
-    intensity towards ``mu I``: ``C`` is then the Ledoit-Wolf estimate divided by
-    ``1 - alpha``. (Using the estimate itself would shrink large variances below their sample
-    values, and the "correlations" could exceed 1; the common scale does not change the
-    canonical directions.) On the span ``V`` of the data, ``C V = V diag(lam)``;
-    ``C^{-1/2}`` restricted to it is ``V diag(lam^{-1/2}) V^T``. Directions without data
-    variance carry no correlation and are dropped.
-
-    The basis comes from the eigendecomposition of ``X^T X`` when there are more rows than
-    features (one matrix product and a small ``eigh``), else from the thin SVD of ``X`` (never
-    forming the large Gram matrix).
-
-    Returns
-    -------
-    V : ndarray of shape (n_features, rank)
-        Orthonormal basis of the view's span.
-    inv_sqrt : ndarray of shape (rank,)
-        ``lam^{-1/2}``.
+    On ``reset`` resolves ``modalities`` (stored as ``modalities_``) and checks the number of
+    views. A dask array is checked for its width only (its values are checked block by block
+    where they are computed) and every row counts as complete here.
     """
-    n, d = Xc.shape
-    eps = np.finfo(Xc.dtype).eps
-    if n > d:
-        scatter, V = np.linalg.eigh(Xc.T @ Xc)
-        scatter, V = scatter[::-1], V[:, ::-1]
-        # eigenvalues are accurate to about eps * largest; keep those clearly above it
-        keep = scatter > (scatter[0] * 10 * d * eps if scatter.size else 0.0)
+    if is_dask_array(X):
+        validate_data(estimator, X, reset=reset, skip_check_array=True)
+        if X.ndim != 2:
+            raise ValueError(f"Expected a 2-dimensional dask array, got shape {X.shape}.")
+        if reset:
+            estimator.modalities_ = resolve_modalities(estimator.modalities, X.shape[1])
+        complete = None
     else:
-        _, s, Vt = np.linalg.svd(Xc, full_matrices=False)
-        scatter, V = s**2, Vt.T
-        keep = s > (s[0] * max(n, d) * eps if s.size else 0.0)
-    scatter, V = scatter[keep], V[:, keep]
-    if isinstance(reg, str):  # "ledoit_wolf"
-        alpha = min(ledoit_wolf_shrinkage(Xc, assume_centered=True), 1 - 1e-12)
-        mu = np.sum(Xc**2) / (n * d)
-        reg = alpha * mu / (1 - alpha)
-    return V, 1.0 / np.sqrt(scatter / (n - 1) + reg)
+        X, missing, _ = validate_modal_data(estimator, X, reset=reset, accept_sparse=False,
+                                            dtype=(np.float64, np.float32))
+        complete = ~missing.any(axis=1)
+    if reset:
+        name, n_views = type(estimator).__name__, len(estimator.modalities_)
+        if n_views < 2 or (max_views is not None and n_views > max_views):
+            wanted = "exactly two" if max_views == 2 else "at least two"
+            raise ValueError(f"{name} needs {wanted} views; got {n_views}.")
+    return X, complete
 
 
-class CCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
-    """Canonical correlation analysis by the closed form of seed 004, with regularisation.
+# --- chunks and dask blocks --------------------------------------------------------------------
 
-    For two views with regularised covariances ``S11``, ``S22`` and cross-covariance ``S12``::
 
-        T = S11^{-1/2} S12 S22^{-1/2} = U diag(rho) V^T     (SVD)
+def is_dask_array(X):
+    """Whether X is a ``dask.array.Array`` (without importing dask)."""
+    module = sys.modules.get("dask.array")
+    return module is not None and isinstance(X, module.Array)
+
+
+def row_chunks(n_rows, row_bytes):
+    """Slices of at most as many rows as fit in scikit-learn's ``working_memory``."""
+    return gen_batches(n_rows, get_chunk_n_rows(row_bytes, max_n_rows=max(n_rows, 1)))
+
+
+def _row_blocks(X):
+    """The delayed row blocks of a dask array (all columns in one block) and their first rows."""
+    X = X.rechunk({1: -1})
+    starts = np.concatenate([[0], np.cumsum(X.chunks[0])[:-1]]).astype(int)
+    return X.to_delayed().ravel(), starts
+
+
+def _tree_reduce(parts, merge):
+    """Pairwise tree of delayed ``merge`` calls over delayed parts (depth log2 of their count)."""
+    import dask
+
+    while len(parts) > 1:
+        pairs = [dask.delayed(merge)(a, b) for a, b in zip(parts[::2], parts[1::2])]
+        parts = pairs + ([parts[-1]] if len(parts) % 2 else [])
+    return parts[0]
+
+
+def map_row_blocks(function, X, n_columns):
+    """``function`` (in-memory rows to ``n_columns`` float64 columns) over a dask array's row
+    blocks: a dask array of the results, one block per row block of X."""
+    X = X.rechunk({1: -1})
+    return X.map_blocks(function, dtype=np.float64, chunks=(X.chunks[0], (n_columns,)),
+                        meta=np.empty((0, 0)))
+
+
+def _checked_block(block, resolved, start):
+    """A computed dask block validated as ``validate_modal_data`` validates in-memory X.
+
+    Returns the block (float32 or float64) and its missing mask; a message naming rows says
+    which row of the whole array the block starts at.
+    """
+    block = check_array(block, dtype=(np.float64, np.float32), ensure_all_finite=False,
+                        ensure_min_samples=0, input_name="X")
+    try:
+        missing = missing_mask(block, resolved)
+    except ValueError as error:
+        raise ValueError(f"{error} (Row numbers are counted within the dask block that starts "
+                         f"at row {start}.)") from None
+    return block, missing
+
+
+def _block_complete(block, resolved, start):
+    return ~_checked_block(block, resolved, start)[1].any(axis=1)
+
+
+def _block_moments(block, resolved, start, rows_to_statistics, widths):
+    block, missing = _checked_block(block, resolved, start)
+    return complete_moments(block, ~missing.any(axis=1), rows_to_statistics, widths)
+
+
+def dask_complete_rows(X, resolved):
+    """The complete-row mask of a dask array, computed block by block (one bool per row)."""
+    import dask
+
+    blocks, starts = _row_blocks(X)
+    parts = [dask.delayed(_block_complete)(b, resolved, s) for b, s in zip(blocks, starts)]
+    return np.concatenate(dask.compute(*parts))
+
+
+def dask_moments(X, resolved, rows_to_statistics, widths):
+    """:class:`_Moments` of a dask array's complete rows: each block's statistics computed
+    where the block lives (on the cluster when a ``distributed.Client`` is active), merged
+    pairwise in a tree; only the merged statistics come back."""
+    import dask
+
+    blocks, starts = _row_blocks(X)
+    parts = [dask.delayed(_block_moments)(b, resolved, s, rows_to_statistics, widths)
+             for b, s in zip(blocks, starts)]
+    return dask.compute(_tree_reduce(parts, _Moments.merge))[0]
+
+
+# --- sufficient statistics ---------------------------------------------------------------------
+
+
+class _Moments:
+    """Count, mean and centred cross-products of the rows of several views, mergeable.
+
+    Rows hold the views' columns side by side, in view order (``widths``). Two parts with
+    counts ``n_a, n_b``, means ``m_a, m_b`` and co-moments ``M = sum (x - m)(x - m)^T`` merge
+    by the pairwise update of Chan, Golub & LeVeque (1983)::
+
+        n = n_a + n_b,   d = m_b - m_a,   m = m_a + d n_b / n,
+        M = M_a + M_b + d d^T n_a n_b / n,
+
+    which is exact and, unlike accumulating raw sums, does not lose the variance to
+    cancellation when the mean is large. For the Ledoit-Wolf shrinkage each view also keeps
+    ``sum ||x - m||^4`` and, to move it to a new mean (Pebay 2008), ``sum ||x - m||^2 (x - m)``.
+    Each column's smallest and largest value tell an exactly constant view apart.
+
+    While there are no more rows than columns, the rows themselves are kept instead (no more
+    memory than the co-moment matrix): their thin SVD gives each view's eigenbasis without
+    squaring the condition number, and without forming a wide view's large cross-product
+    matrix. Parts are never modified: ``merge`` returns a new object.
+    """
+
+    def __init__(self, widths):
+        self.widths = list(widths)
+        self.slices = [slice(int(s - w), int(s)) for w, s in zip(widths, np.cumsum(widths))]
+        self.n = 0
+        self.rows = np.empty((0, sum(widths)))
+        self.mean = self.comoment = self.norm4 = self.norm3 = None
+        self.low = np.full(sum(widths), np.inf)
+        self.high = np.full(sum(widths), -np.inf)
+
+    @classmethod
+    def of_rows(cls, X, widths):
+        """Statistics of the float64 rows X, which are taken over (centred in place)."""
+        moments = cls(widths)
+        moments.n = X.shape[0]
+        if moments.n:
+            moments.low, moments.high = X.min(axis=0), X.max(axis=0)
+        if moments.n <= sum(widths):
+            moments.rows = X
+            return moments
+        moments.rows = None
+        moments._fold(X)
+        return moments
+
+    def _fold(self, Y):
+        """Set mean, co-moment and norm sums from the rows Y (centred in place)."""
+        self.mean = Y.mean(axis=0)
+        Y -= self.mean
+        self.comoment = Y.T @ Y
+        self.norm4 = np.empty(len(self.widths))
+        self.norm3 = np.empty(Y.shape[1])
+        for m, cols in enumerate(self.slices):
+            q = np.einsum("ij,ij->i", Y[:, cols], Y[:, cols])
+            self.norm4[m] = q @ q
+            self.norm3[cols] = q @ Y[:, cols]
+
+    def _folded(self):
+        """The same statistics as mean, co-moment and norm sums (a new object)."""
+        if self.rows is None:
+            return self
+        folded = _Moments(self.widths)
+        folded.n, folded.low, folded.high, folded.rows = self.n, self.low, self.high, None
+        folded._fold(self.rows.copy())
+        return folded
+
+    def merge(self, other):
+        """Statistics of the rows of both parts (Chan, Golub & LeVeque 1983)."""
+        if other.n == 0:
+            return self
+        if self.n == 0:
+            return other
+        merged = _Moments(self.widths)
+        merged.n = self.n + other.n
+        merged.low = np.minimum(self.low, other.low)
+        merged.high = np.maximum(self.high, other.high)
+        if self.rows is not None and other.rows is not None and merged.n <= sum(self.widths):
+            merged.rows = np.vstack([self.rows, other.rows])
+            return merged
+        a, b = self._folded(), other._folded()
+        merged.rows = None
+        delta = b.mean - a.mean
+        merged.mean = a.mean + delta * (b.n / merged.n)
+        merged.comoment = a.comoment + b.comoment
+        merged.comoment += np.outer(delta, delta * (a.n * b.n / merged.n))
+        merged.norm4 = np.zeros(len(self.widths))
+        merged.norm3 = np.zeros(sum(self.widths))
+        for part in (a, b):
+            shift = part.mean - merged.mean
+            for m, cols in enumerate(self.slices):
+                s, M, t = shift[cols], part.comoment[cols, cols], part.norm3[cols]
+                Ms, ss, trace = M @ s, s @ s, np.trace(M)
+                merged.norm4[m] += (part.norm4[m] + 4 * s @ Ms + part.n * ss**2 + 4 * s @ t
+                                    + 2 * ss * trace)
+                merged.norm3[cols] += t + trace * s + 2 * Ms + part.n * ss * s
+        return merged
+
+    def column_means(self):
+        """Column means of the rows."""
+        if self.rows is not None:
+            return self.rows.mean(axis=0)
+        return self.mean
+
+    def view_bases(self):
+        """Each view's scatter eigendecomposition and the cross-products of the eigenbases.
+
+        Returns
+        -------
+        bases : list of (ndarray, ndarray)
+            Per view, the eigenvalues of its scatter matrix ``X_m^T X_m`` (centred rows),
+            all of them, descending, and the eigenvectors of those clearly above rounding
+            (none for a view that is constant, exactly or to rounding).
+        cross : dict
+            ``cross[m, o] = V_m^T (X_m^T X_o) V_o`` for views ``m < o``.
+        norm4 : list of float
+            Per view, ``sum ||x - mean||^4`` over the rows (for the Ledoit-Wolf shrinkage).
+        """
+        eps = np.finfo(np.float64).eps
+        bases, projected = [], []
+        if self.rows is not None:
+            Y = self.rows - self.column_means()
+        for m, cols in enumerate(self.slices):
+            d = self.widths[m]
+            if self.rows is None or self.n > d:
+                block = Y[:, cols] if self.rows is not None else None
+                scatter, V = np.linalg.eigh(self.comoment[cols, cols] if block is None
+                                            else block.T @ block)
+                scatter, V = scatter[::-1], V[:, ::-1]
+                tol = scatter[0] * 10 * d * eps
+            else:  # never forming a wide view's d x d scatter matrix
+                _, s, Vt = np.linalg.svd(Y[:, cols], full_matrices=False)
+                scatter, V = s**2, Vt.T
+                tol = scatter[0] * (max(self.n, d) * eps) ** 2
+            # variance at the rounding level of the values is no variance
+            scale = max(np.max(np.abs(self.low[cols])), np.max(np.abs(self.high[cols])))
+            tol = max(tol, self.n * d * (100 * eps * scale) ** 2)
+            if np.all(self.high[cols] == self.low[cols]):
+                tol = np.inf
+            V = V[:, scatter > tol]
+            bases.append((scatter, V))
+            if self.rows is not None:
+                projected.append(Y[:, cols] @ V)
+        cross = {}
+        for m in range(len(self.widths)):
+            for o in range(m + 1, len(self.widths)):
+                if self.rows is None:
+                    block = self.comoment[self.slices[m], self.slices[o]]
+                    cross[m, o] = bases[m][1].T @ block @ bases[o][1]
+                else:
+                    cross[m, o] = projected[m].T @ projected[o]
+        if self.rows is None:
+            norm4 = list(self.norm4)
+        else:
+            norm4 = [float(np.sum(np.einsum("ij,ij->i", Y[:, c], Y[:, c]) ** 2))
+                     for c in self.slices]
+        return bases, cross, norm4
+
+
+def complete_moments(X, complete, rows_to_statistics, widths):
+    """:class:`_Moments` of ``rows_to_statistics`` applied to X's complete rows, computed over
+    row chunks (float64 copies of one chunk at a time)."""
+    moments = _Moments(widths)
+    for rows in row_chunks(X.shape[0], 24 * max(X.shape[1], sum(widths))):
+        keep = complete[rows]
+        chunk = X[rows][keep] if not keep.all() else X[rows]
+        if chunk.shape[0]:
+            moments = moments.merge(_Moments.of_rows(rows_to_statistics(chunk), widths))
+    return moments
+
+
+def _take_columns(X, order):
+    """The views' columns side by side, in view order, as a new float64 array."""
+    if order is None:
+        return np.array(X, dtype=np.float64)
+    return X[:, order].astype(np.float64, copy=False)
+
+
+def ledoit_wolf_ridge(n, d, scatter, norm4):
+    """Ridge ``alpha mu / (1 - alpha)`` of a view from its Ledoit-Wolf shrinkage ``alpha``.
+
+    ``alpha`` is the shrinkage intensity of Ledoit & Wolf (2004) towards ``mu I``, ``mu`` the
+    mean variance, computed as :func:`sklearn.covariance.ledoit_wolf_shrinkage` computes it
+    on the centred view (``assume_centered=True``), but from the view's scatter eigenvalues
+    (their sum and sum of squares are the trace and the squared Frobenius norm of ``X^T X``)
+    and ``sum_i ||x_i||^4``, so that it is available from streamed statistics.
+    """
+    if d == 1:
+        return 0.0
+    trace, frobenius2 = np.sum(scatter), np.sum(scatter**2)
+    mu = trace / (n * d)
+    delta_ = frobenius2 / n**2
+    beta = (norm4 / n - delta_) / (d * n)
+    delta = (delta_ - 2 * mu * trace / n + d * mu**2) / d
+    beta = min(beta, delta)
+    alpha = 0.0 if beta == 0 else min(beta / delta, 1 - 1e-12)
+    return alpha * mu / (1 - alpha)
+
+
+def orient(weights, reference):
+    """Flip each component's sign so that the entry of largest absolute value of its column
+    in ``reference`` is positive (the convention of :func:`sklearn.utils.extmath.svd_flip`);
+    the same flip for every view's weights."""
+    lead = reference[np.argmax(np.abs(reference), axis=0), np.arange(reference.shape[1])]
+    signs = np.where(lead < 0, -1.0, 1.0)
+    return [W * signs for W in weights]
+
+
+def mean_pair_correlations(covariance, n_views):
+    """Per component, the mean over view pairs of the correlation of the views' variates.
+
+    ``covariance(m, o)`` is the per-component covariance (or co-moment) of the variates of
+    views ``m`` and ``o``. A variate without variance correlates 0.
+    """
+    total, pairs = 0.0, 0
+    variance = [covariance(m, m) for m in range(n_views)]
+    for m in range(n_views):
+        for o in range(m + 1, n_views):
+            norm = np.sqrt(variance[m] * variance[o])
+            total = total + covariance(m, o) / np.where(norm > 0, norm, 1.0)
+            pairs += 1
+    return total / pairs
+
+
+class _NotDeterminedYet(ValueError):
+    """The rows seen so far do not determine the canonical weights (more rows may)."""
+
+
+def _two_view_coefficients(T, k):
+    """The top ``k`` singular vector pairs of ``T = S11^{-1/2} S12 S22^{-1/2}`` (Hotelling
+    1936), in the views' whitened eigenbases."""
+    P, _, Qt = np.linalg.svd(T, full_matrices=False)
+    return [P[:, :k], Qt[:k].T]
+
+
+def _maxvar_coefficients(diagonal, whitened, k):
+    """MAXVAR (Kettenring 1971) in the views' whitened eigenbases.
+
+    ``K`` (blocks ``whitened(m, o)``, diagonal blocks ``diag(diagonal[m])``) is ``A^T A`` for
+    the whitened data ``A = [X_1 V_1 D_1, ...] / sqrt(n - 1)``. The top eigenvectors ``R`` of
+    ``K`` give the top left singular vectors ``G = A R diag(s)^{-1}`` of ``A``, i.e. the top
+    eigenvectors of ``A A^T = sum_m P_m``, the sum of the views' regularised projections; each
+    view's regression of ``G`` is then ``V_m D_m R_m`` (up to a scale per column), returned
+    scaled to unit variance. The shared space may be wider than any one view: up to the rank
+    of ``A``; a view then has variates that are combinations of its others (zero where a
+    component is orthogonal to the view).
+    """
+    offsets = np.cumsum([0] + [d.size for d in diagonal])
+    K = np.diag(np.concatenate(diagonal))
+    for m in range(len(diagonal)):
+        for o in range(m + 1, len(diagonal)):
+            K[offsets[m]:offsets[m + 1], offsets[o]:offsets[o + 1]] = whitened(m, o)
+    values, R = np.linalg.eigh(K, UPLO="U")
+    rank = int(np.sum(values > values[-1] * K.shape[0] * 10 * np.finfo(float).eps))
+    if k > rank:
+        raise _NotDeterminedYet(f"n_components={k} exceeds the rank {rank} of the views' "
+                                f"whitened data together; choose at most {rank}.")
+    R = R[:, ::-1][:, :k]
+    coefs = []
+    for m, d in enumerate(diagonal):
+        C = R[offsets[m]:offsets[m + 1]]
+        scale = np.sqrt(np.sum(C**2 * d[:, None], axis=0))
+        coefs.append(C / np.maximum(scale, np.finfo(float).tiny))
+    return coefs
+
+
+class _CanonicalVariatesMixin(TransformerMixin):
+    """``transform``, ``transform_views`` and ``score`` of the CCA family.
+
+    The estimator defines ``_chunk_variates(X, missing)``: each view's canonical variates on a
+    float64 chunk of validated rows (NaN where the view is missing), and ``_row_bytes``, the
+    memory one row of a chunk needs. Inputs are processed in row chunks that fit in
+    scikit-learn's ``working_memory``; a dask array gives a dask array.
+    """
+
+    @property
+    def _n_features_out(self):
+        return self.n_components
+
+    def _view_variates(self, X, allow_all_missing):
+        """Each view's variates on in-memory X (row chunk by row chunk), and the missing mask."""
+        self._check_fitted()
+        X, missing, _ = validate_modal_data(self, X, reset=False, accept_sparse=False,
+                                            dtype=(np.float64, np.float32),
+                                            allow_all_missing=allow_all_missing)
+        n_views = len(self.modalities_)
+        variates = [np.empty((X.shape[0], self.n_components)) for _ in range(n_views)]
+        for rows in row_chunks(X.shape[0], self._row_bytes()):
+            chunk = np.asarray(X[rows], dtype=np.float64)
+            for Z, Z_chunk in zip(variates, self._chunk_variates(chunk, missing[rows])):
+                Z[rows] = Z_chunk
+        return variates, missing
+
+    def _row_bytes(self):
+        return 8 * 4 * (self.n_features_in_ + self.n_components * len(self.modalities_))
+
+    def _shared_rows(self, X):
+        variates, missing = self._view_variates(X, allow_all_missing=False)
+        total = np.zeros((missing.shape[0], self.n_components))
+        for m, Z in enumerate(variates):
+            total[~missing[:, m]] += Z[~missing[:, m]]
+        return total / (~missing).sum(axis=1)[:, None]
+
+    def _stacked_variates(self, X):
+        return np.hstack(self._view_variates(X, allow_all_missing=True)[0])
+
+    def transform(self, X):
+        """Map each row into the shared space: the mean of its available views' variates.
+
+        Computed over row chunks that fit in scikit-learn's ``working_memory``, so a large X
+        (a memmap, say) needs no more memory than the output beyond one chunk.
+
+        Parameters
+        ----------
+        X : array-like or dask array of shape (n_samples, n_features)
+            Data; a missing view is a whole NaN block. Rows need at least one view.
+
+        Returns
+        -------
+        Z : ndarray of shape (n_samples, n_components)
+            Shared representation; a dask array, computed block by block, when X is one.
+        """
+        self._check_fitted()
+        if is_dask_array(X):
+            validate_data(self, X, reset=False, skip_check_array=True)
+            return map_row_blocks(self._shared_rows, X, self.n_components)
+        return self._shared_rows(X)
+
+    def transform_views(self, X):
+        """Canonical variates of each view; NaN rows where the view is missing.
+
+        Parameters
+        ----------
+        X : array-like or dask array of shape (n_samples, n_features)
+            Data with missing views as whole NaN blocks.
+
+        Returns
+        -------
+        variates : list of ndarray of shape (n_samples, n_components)
+            One array per view (dask arrays when X is one).
+        """
+        self._check_fitted()
+        k = self.n_components
+        if is_dask_array(X):
+            validate_data(self, X, reset=False, skip_check_array=True)
+            stacked = map_row_blocks(self._stacked_variates, X, k * len(self.modalities_))
+            return [stacked[:, m * k:(m + 1) * k] for m in range(len(self.modalities_))]
+        return self._view_variates(X, allow_all_missing=True)[0]
+
+    def score(self, X, y=None):
+        """Mean canonical correlation of the ``n_components`` components on X.
+
+        The correlation, on the rows of X with every view present, of the views' canonical
+        variates (:meth:`transform_views`), averaged over view pairs and components; on the
+        training rows it is the mean of ``canonical_correlations_``. Higher is better, so
+        ``GridSearchCV`` can tune ``reg`` and ``n_components`` without labels.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Held-out data.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        score : float
+            Mean correlation.
+        """
+        variates, missing = self._view_variates(X, allow_all_missing=True)
+        complete = ~missing.any(axis=1)
+        if complete.sum() < 2:
+            raise ValueError("score needs at least 2 rows with every view present.")
+        centred = [Z[complete] - Z[complete].mean(axis=0) for Z in variates]
+        rho = mean_pair_correlations(lambda m, o: np.sum(centred[m] * centred[o], axis=0),
+                                     len(centred))
+        return float(np.mean(rho))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        return tags
+
+
+class CCA(_CanonicalVariatesMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimator):
+    """Canonical correlation analysis in closed form, with regularisation and streaming.
+
+    For two views with regularised covariances ``S11``, ``S22`` and cross-covariance ``S12``
+    (Hotelling 1936; the regularised form of Vinod 1976)::
+
+        T = S11^{-1/2} S12 S22^{-1/2} = U diag(r) V^T     (SVD)
         W1 = S11^{-1/2} U_k,   W2 = S22^{-1/2} V_k
 
-    The canonical variates ``(X1 - mean1) W1`` and ``(X2 - mean2) W2`` have unit (regularised)
-    variance and correlations ``rho`` (``canonical_correlations_``). The whitening uses the
-    thin SVD of each centred view, never the explicit covariance, so a view with more
-    features than samples, or with constant or collinear columns, is handled exactly: without
-    regularisation such a view makes the problem degenerate (correlations 1, as any
-    unregularised CCA finds), with ``reg > 0`` the components are finite, ordered and
-    reproducible. Choose ``reg`` by cross-validating :meth:`score` (``GridSearchCV`` needs no
-    labels).
+    The canonical variates ``(X1 - mean1) W1`` and ``(X2 - mean2) W2`` have unit regularised
+    variance; the components are ordered by ``r``. The whitening uses each view's
+    eigendecomposition on the span of its data, so a view with more features than samples,
+    or with constant or collinear columns, is handled exactly: without regularisation such a
+    view makes the problem degenerate (correlations 1, as any unregularised CCA finds), with
+    ``reg > 0`` the components are finite, ordered and reproducible. Choose ``reg`` by
+    cross-validating :meth:`score` (``GridSearchCV`` needs no labels).
 
     With more than two views this is the MAXVAR generalisation (Kettenring 1971; Carroll
     1968): a shared representation ``G`` of orthonormal columns maximising
     ``sum_m ||P_m G||_F^2``, where ``P_m`` is the regularised projection onto view ``m``; each
-    view's weights regress ``G`` on that view. For two views MAXVAR finds the same canonical
-    directions.
+    view's weights regress ``G`` on that view, scaled to unit variance. For two views MAXVAR
+    finds the same canonical directions.
+
+    Everything is computed from sufficient statistics of the training rows: their count, mean
+    and centred cross-products, in float64, merged chunk by chunk with the pairwise update of
+    Chan, Golub & LeVeque (1983). So :meth:`partial_fit` over chunks gives the same model as
+    :meth:`fit` on all the rows (to rounding), in memory that does not grow with the rows
+    (``O(d^2)`` for ``d`` features in all; the fitted estimator keeps these statistics, so it
+    can go on learning): a call costs the chunk's cross-products, and the weights are solved
+    when first needed. :meth:`fit` on a ``dask.array.Array`` computes the statistics block by
+    block where the blocks live (on a ``distributed`` cluster when a client is active) and
+    solves the small eigenproblem locally. Each component's sign is
+    fixed: the largest weight (in absolute value) of the first view is positive, whatever the
+    input's memory layout, container or float type.
 
     :meth:`transform` maps each row into the shared space from whichever views it has: the
     mean of the available views' canonical variates (a missing view is its whole block NaN).
@@ -114,15 +594,19 @@ class CCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     Parameters
     ----------
     n_components : int, default=2
-        Number of canonical components ``k``; at most the smallest view's rank.
+        Number of canonical components ``k``: for two views at most the smaller view's rank;
+        for more views (MAXVAR) at most the rank of the views' whitened data together, so the
+        shared space may be wider than any one view.
     modalities : None, list of int or list of (str, columns) tuples, default=None
         Which columns form which view (see the :ref:`User Guide <data_model>`); ``None``
         splits the columns into two halves.
     reg : float, "ledoit_wolf" or list of those, default=0.0
         Ridge added to each view's covariance (scale it to the features' variance); or
         ``"ledoit_wolf"``, the ridge ``alpha mu / (1 - alpha)`` from the Ledoit-Wolf
-        shrinkage intensity ``alpha`` and mean variance ``mu`` of the view; or one such value
-        per view.
+        shrinkage intensity ``alpha`` and mean variance ``mu`` of the view (with this ridge
+        the covariance is the Ledoit-Wolf estimate divided by ``1 - alpha``: the same
+        canonical directions, and correlations that cannot exceed 1); or one such value per
+        view.
 
     Attributes
     ----------
@@ -131,8 +615,13 @@ class CCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     means_ : list of ndarray of shape (n_features_m,)
         Column means of each view.
     canonical_correlations_ : ndarray of shape (n_components,)
-        Training correlations of the canonical variates (two views), or the mean over view
-        pairs (more views).
+        The correlations, on the training rows with every view present, of the views'
+        canonical variates (:meth:`transform_views`): for two views, of the pair; for more,
+        the mean over view pairs. With ``reg > 0`` these are the empirical correlations of
+        the regularised solution (smaller than its criterion ``r``, and not necessarily
+        decreasing). ``score`` on the training rows is their mean.
+    n_samples_seen_ : int
+        Number of training rows with every view present (the rows the statistics hold).
     modalities_ : list of (str, slice or ndarray)
         The resolved view specification.
     n_features_in_ : int
@@ -149,7 +638,13 @@ class CCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     ----------
     Hotelling, H. Relations between two sets of variates. Biometrika 1936.
 
+    Vinod, H. D. Canonical ridge and econometrics of joint production. Journal of
+    Econometrics 1976.
+
     Kettenring, J. R. Canonical analysis of several sets of variables. Biometrika 1971.
+
+    Chan, T. F., Golub, G. H. and LeVeque, R. J. Algorithms for computing the sample
+    variance: analysis and recommendations. The American Statistician 1983.
 
     Examples
     --------
@@ -157,9 +652,18 @@ class CCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     >>> import numpy as np
     >>> from skmultimodal.cross_decomposition import CCA
     >>> exercise, physiology = load_linnerud(return_X_y=True)
-    >>> cca = CCA(n_components=3).fit(np.hstack([exercise, physiology]))
+    >>> X = np.hstack([exercise, physiology])
+    >>> cca = CCA(n_components=3).fit(X)
     >>> np.round(cca.canonical_correlations_, 6)
     array([0.795608, 0.200556, 0.07257 ])
+
+    The same model from a stream of chunks:
+
+    >>> stream = CCA(n_components=3)
+    >>> for chunk in (X[:10], X[10:]):
+    ...     stream = stream.partial_fit(chunk)
+    >>> bool(np.allclose(stream.weights_[0], cca.weights_[0]))
+    True
     """
 
     _parameter_constraints = {
@@ -174,17 +678,17 @@ class CCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         self.modalities = modalities
         self.reg = reg
 
-    @property
-    def _n_features_out(self):
-        return self.n_components
-
-    def _regs(self):
-        regs = per_modality(self.reg, "reg", len(self.modalities_))
+    def _regs(self, reg):
+        regs = per_modality(reg, "reg", len(self.modalities_))
         for r in regs:
             if not (r == "ledoit_wolf" or (isinstance(r, Real) and r >= 0)):
                 raise ValueError(f"Each reg must be a non-negative float or 'ledoit_wolf', "
                                  f"got {r!r}.")
         return regs
+
+    def __sklearn_is_fitted__(self):
+        # cheap (never solves): whether the weights do not determine yet is _check_fitted's
+        return "_moments" in self.__dict__ or self.__dict__.get("_solved") is not None
 
     @keep_state_on_error
     @_fit_context(prefer_skip_nested_validation=True)
@@ -193,228 +697,207 @@ class CCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : array-like or dask array of shape (n_samples, n_features)
             The views' columns side by side. Rows with a missing view (a whole NaN block) are
-            not used for fitting.
+            not used for fitting. A dask array is reduced to its statistics block by block.
         y : None
-            Ignored.
+            Ignored. (A second view as a 2-D ``y``, scikit-learn's ``fit(X, Y)``, is an
+            error: stack the views with :func:`~skmultimodal.stack_modalities`.)
 
         Returns
         -------
         self : object
             The fitted estimator.
         """
-        views = complete_views(self, X)
-        self.means_ = [v.mean(axis=0) for v in views]
-        centred = [v - m for v, m in zip(views, self.means_)]
-        bases = [_view_basis(v, r) for v, r in zip(centred, self._regs())]
-        for (name, _), (V, _) in zip(self.modalities_, bases):
-            if V.shape[1] == 0:
-                raise ValueError(f"View {name!r} is constant: it has no variance to correlate.")
-            if self.n_components > V.shape[1]:
-                raise ValueError(
-                    f"n_components={self.n_components} exceeds the rank {V.shape[1]} of view "
-                    f"{name!r} on the complete training rows; choose at most {V.shape[1]}."
-                )
-        n = views[0].shape[0]
-        if len(views) == 2:
-            self.weights_, rho = self._fit_two(bases, centred, n)
-        else:
-            # each view's data in its own eigenbasis, scaled to unit regularised variance
-            whitened = [(v @ V) * d for v, (V, d) in zip(centred, bases)]
-            self.weights_ = self._fit_maxvar(bases, whitened, n)
-            rho = self._mean_correlations([v @ W for v, W in zip(centred, self.weights_)])
-        self.canonical_correlations_ = rho
+        reject_second_view(y, X, self)
+        self.__dict__.pop("_moments", None)
+        self._accumulate(self._moments_of(X, reset=True))
+        self._solution()  # now: what prevents a solution is fit's error
         return self
 
-    def _fit_two(self, bases, centred, n):
-        """SVD of T = S11^{-1/2} S12 S22^{-1/2}, expressed in the views' eigenbases."""
-        (V1, d1), (V2, d2) = bases
-        X1, X2 = centred
-        if n > max(X1.shape[1], X2.shape[1]):
-            cross = V1.T @ (X1.T @ X2) @ V2  # through the small cross-product matrix
+    @keep_state_on_error
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y=None):
+        """Add a chunk of rows to the statistics.
+
+        Chunk after chunk, the model equals :meth:`fit` on all the rows seen (to rounding),
+        in memory that does not grow with the number of rows. A call costs the chunk's
+        cross-products only: the weights are solved from the statistics when first needed
+        (an attribute, :meth:`transform`, :meth:`score`), with the parameters of the last
+        call. While the rows seen do not determine them (fewer than two complete rows, a
+        view without variance, ``n_components`` above a view's rank) the estimator is not
+        fitted, and ``transform`` raises :class:`~sklearn.exceptions.NotFittedError`
+        saying why.
+
+        Parameters
+        ----------
+        X : array-like or dask array of shape (n_samples, n_features)
+            A chunk of rows; rows with a missing view are not used.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : object
+            The updated estimator.
+        """
+        reject_second_view(y, X, self)
+        first = "_moments" not in self.__dict__
+        self._accumulate(self._moments_of(X, reset=first))
+        return self
+
+    def _moments_of(self, X, reset):
+        """Validated X's complete rows reduced to their statistics, views in order."""
+        X, complete = validate_views(self, X, reset=reset)
+        widths = modality_widths(self.modalities_)
+        if len(widths) == 2:
+            for (name, _), width in zip(self.modalities_, widths):
+                if self.n_components > width:
+                    raise ValueError(f"n_components={self.n_components} exceeds the width "
+                                     f"{width} of view {name!r}; choose at most {width}.")
+        elif self.n_components > sum(widths):
+            raise ValueError(f"n_components={self.n_components} exceeds the {sum(widths)} "
+                             "columns of the views together; choose at most that.")
+        order = np.concatenate([np.arange(self.n_features_in_)[cols]
+                                for _, cols in self.modalities_])
+        order = None if np.array_equal(order, np.arange(self.n_features_in_)) else order
+        to_statistics = partial(_take_columns, order=order)
+        widths = modality_widths(self.modalities_)
+        if complete is None:
+            return dask_moments(X, self.modalities_, to_statistics, widths)
+        return complete_moments(X, complete, to_statistics, widths)
+
+    def _accumulate(self, moments):
+        """Merge ``moments`` into the statistics; the weights are solved when needed."""
+        self._moments = self._moments.merge(moments) if "_moments" in self.__dict__ else moments
+        self.n_samples_seen_ = self._moments.n
+        self._solved = None
+        self._regs(self.reg)  # a bad reg is this call's error, not a later attribute's
+        self._solve_params = {"n_components": self.n_components, "reg": copy.copy(self.reg)}
+
+    def _solution(self):
+        """The weights, means and correlations solved from the statistics (cached)."""
+        if self.__dict__.get("_solved") is None:
+            if "_moments" not in self.__dict__:
+                raise AttributeError(f"This {type(self).__name__} has seen no rows yet.")
+            self._solved = self._solve(self._moments, **self._solve_params)
+        return self._solved
+
+    def _fitted(self, name):
+        try:
+            return self._solution()[name]
+        except _NotDeterminedYet as error:
+            raise AttributeError(f"{error} (the rows seen so far do not determine "
+                                 f"{name}).") from None
+
+    weights_ = property(lambda self: self._fitted("weights_"))
+    means_ = property(lambda self: self._fitted("means_"))
+    canonical_correlations_ = property(lambda self: self._fitted("canonical_correlations_"))
+
+    def _check_fitted(self):
+        if "_moments" in self.__dict__:
+            try:
+                self._solution()
+            except _NotDeterminedYet as error:
+                raise NotFittedError(f"This {type(self).__name__} is not fitted yet: {error} "
+                                     "Add rows with partial_fit.") from None
+        check_is_fitted(self)
+
+    def _solve(self, moments, n_components, reg):
+        """Canonical weights from the statistics.
+
+        With each view's scatter ``X_m^T X_m = V_m diag(lam_m) V_m^T`` on the span of its data
+        and ``D_m = (lam_m / (n - 1) + reg_m)^{-1/2}``, the whitened cross-covariances are
+        ``K_ml = D_m V_m^T X_m^T X_l V_l D_l / (n - 1)``. Two views: ``T = K_12 = P diag(r)
+        Q^T`` and ``W_1 = V_1 D_1 P_k``, ``W_2 = V_2 D_2 Q_k``. More views (MAXVAR): ``K`` is
+        ``A^T A`` for the whitened data ``A = [X_1 V_1 D_1, ...] / sqrt(n - 1)``, whose top
+        left singular vectors are ``G``; with ``K R = R diag(s^2)``, ``W_m = V_m D_m R_m``,
+        each column scaled to unit variance.
+        """
+        name, n, k = type(self).__name__, moments.n, n_components
+        if n < 2:
+            raise _NotDeterminedYet(f"{name} needs at least 2 rows with every view present, "
+                                    f"got {n}.")
+        bases, cross, norm4 = moments.view_bases()
+        names, n_views = [view for view, _ in self.modalities_], len(bases)
+        whitening, diagonal = [], []
+        for m, ((scatter, V), reg) in enumerate(zip(bases, self._regs(reg))):
+            if V.shape[1] == 0:
+                raise _NotDeterminedYet(f"View {names[m]!r} is constant: it has no variance to "
+                                        f"correlate ({n} rows with every view present).")
+            if k > V.shape[1] and n_views == 2:
+                raise _NotDeterminedYet(
+                    f"n_components={k} exceeds the rank {V.shape[1]} of view {names[m]!r} on "
+                    f"the {n} training rows with every view present; choose at most "
+                    f"{V.shape[1]}.")
+            if reg == "ledoit_wolf":
+                reg = ledoit_wolf_ridge(n, moments.widths[m], scatter, norm4[m])
+            kept = scatter[: V.shape[1]] / (n - 1)
+            whitening.append(1.0 / np.sqrt(kept + reg))
+            diagonal.append(kept * whitening[-1] ** 2)  # K_mm, a diagonal matrix
+
+        def whitened(m, o):
+            return whitening[m][:, None] * cross[m, o] * whitening[o][None, :] / (n - 1)
+
+        if n_views == 2:
+            coefs = _two_view_coefficients(whitened(0, 1), k)
         else:
-            cross = (X1 @ V1).T @ (X2 @ V2)  # through the data, never a large d1 x d2
-        P, rho, Qt = np.linalg.svd(d1[:, None] * cross * d2[None, :] / (n - 1),
-                                   full_matrices=False)
-        k = self.n_components
-        return [V1 @ (d1[:, None] * P[:, :k]), V2 @ (d2[:, None] * Qt[:k].T)], \
-            np.minimum(rho[:k], 1.0)
+            coefs = _maxvar_coefficients(diagonal, whitened, k)
 
-    def _fit_maxvar(self, bases, whitened, n):
-        """MAXVAR: G = top left singular vectors of [Z_1, ..., Z_M] / sqrt(n - 1), whose
-        outer product is the sum of the views' regularised projections; W_m = C_m^{-1} X_m^T G
-        / (n - 1), scaled to unit variance."""
-        A = np.hstack(whitened) / np.sqrt(n - 1)
-        G = np.linalg.svd(A, full_matrices=False)[0][:, : self.n_components]
-        weights = []
-        for (V, d), Z in zip(bases, whitened):
-            W = V @ (d[:, None] * (Z.T @ G)) / (n - 1)
-            scale = np.std(Z @ (Z.T @ G) / (n - 1), axis=0, ddof=1)
-            weights.append(W / np.maximum(scale, np.finfo(float).tiny))
-        return weights
+        def covariance(m, o):  # per component, of the variates on the training rows
+            if m == o:
+                return np.sum(coefs[m] ** 2 * diagonal[m][:, None], axis=0)
+            a, b = min(m, o), max(m, o)
+            return np.sum(coefs[a] * (whitened(a, b) @ coefs[b]), axis=0)
 
-    @staticmethod
-    def _mean_correlations(variates):
-        """Per component, the mean over view pairs of the correlation of the variates."""
-        rho, pairs = 0.0, 0
-        for i in range(len(variates)):
-            for j in range(i + 1, len(variates)):
-                a = variates[i] - variates[i].mean(axis=0)
-                b = variates[j] - variates[j].mean(axis=0)
-                norm = np.linalg.norm(a, axis=0) * np.linalg.norm(b, axis=0)
-                rho = rho + np.sum(a * b, axis=0) / np.where(norm > 0, norm, 1.0)
-                pairs += 1
-        return rho / pairs
+        weights = [V @ (D[:, None] * C)
+                   for (_, V), D, C in zip(bases, whitening, coefs)]
+        mean = moments.column_means()
+        means = [mean[cols] for cols in moments.slices]
+        # The sign convention: the largest weight of the first view is positive, or, given
+        # rows of the first view (``_sign_rows``, set by estimators whose views are features),
+        # the largest of their variates.
+        sign_rows = self.__dict__.get("_sign_rows")
+        reference = weights[0] if sign_rows is None else (sign_rows - means[0]) @ weights[0]
+        # a correlation: at most 1 (rounding can pass it in degenerate, unregularised fits)
+        return {"weights_": orient(weights, reference), "means_": means,
+                "canonical_correlations_": np.minimum(
+                    mean_pair_correlations(covariance, n_views), 1.0)}
 
-    def _variates(self, X, missing):
-        """Each view's canonical variates on validated X; NaN where the view is missing."""
+    def _chunk_variates(self, X, missing):
+        """Each view's canonical variates on a float64 chunk; NaN where the view is missing."""
         variates = []
         for m, ((_, cols), mean, W) in enumerate(zip(self.modalities_, self.means_,
                                                      self.weights_)):
-            Z = np.full((X.shape[0], self.n_components), np.nan)
             present = ~missing[:, m]
+            if present.all():  # the common case: centre the view's columns, no other copy
+                variates.append((X[:, cols] - mean) @ W)
+                continue
+            Z = np.full((X.shape[0], W.shape[1]), np.nan)
             Z[present] = (X[present][:, cols] - mean) @ W
             variates.append(Z)
         return variates
 
-    def transform_views(self, X):
-        """Canonical variates of each view; NaN rows where the view is missing.
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Data with missing views as whole NaN blocks.
-
-        Returns
-        -------
-        variates : list of ndarray of shape (n_samples, n_components)
-            One array per view.
-        """
-        check_is_fitted(self)
-        X, missing, _ = validate_modal_data(self, X, reset=False, accept_sparse=False,
-                                            dtype=np.float64, allow_all_missing=True)
-        return self._variates(X, missing)
-
-    def transform(self, X):
-        """Map each row into the shared space: the mean of its available views' variates.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Data; a missing view is a whole NaN block. Rows need at least one view.
-
-        Returns
-        -------
-        Z : ndarray of shape (n_samples, n_components)
-            Shared representation.
-        """
-        check_is_fitted(self)
-        X, missing, _ = validate_modal_data(self, X, reset=False, accept_sparse=False,
-                                            dtype=np.float64)
-        total = np.zeros((X.shape[0], self.n_components))
-        for m, Z in enumerate(self._variates(X, missing)):
-            total[~missing[:, m]] += Z[~missing[:, m]]
-        return total / (~missing).sum(axis=1)[:, None]
-
-    def score(self, X, y=None):
-        """Mean canonical correlation of the first ``n_components`` components on X.
-
-        Computed on the rows of X with every view present (mean over view pairs for more
-        than two views); higher is better, so ``GridSearchCV`` can tune ``reg`` and
-        ``n_components`` without labels.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Held-out data.
-        y : None
-            Ignored.
-
-        Returns
-        -------
-        score : float
-            Mean correlation.
-        """
-        variates = self.transform_views(X)
-        complete = ~np.any([np.isnan(Z[:, 0]) for Z in variates], axis=0)
-        if complete.sum() < 2:
-            raise ValueError("score needs at least 2 rows with every view present.")
-        return float(np.mean(self._mean_correlations([Z[complete] for Z in variates])))
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = True
-        return tags
-
-
-class _FeatureCCAMixin:
+class _FeatureCCAMixin(_CanonicalVariatesMixin):
     """Inference of estimators that map each view to features and relate them by a CCA.
 
     The estimator defines ``_features(X, missing)`` (the views' features side by side, NaN
     blocks where a view is missing) and fits a linear :class:`CCA` ``cca_`` on the training
-    features; this mixin provides ``transform``, ``transform_views`` and ``score`` from them.
+    features; this mixin provides ``transform``, ``transform_views`` and ``score`` from them,
+    over row chunks.
     """
 
-    @property
-    def _n_features_out(self):
-        return self.n_components
+    def __sklearn_is_fitted__(self):
+        return "cca_" in self.__dict__ and self.cca_.__sklearn_is_fitted__()
 
-    def _validated_features(self, X, allow_all_missing=False):
-        check_is_fitted(self)
-        X, missing, _ = validate_modal_data(self, X, reset=False, accept_sparse=False,
-                                            dtype=np.float64,
-                                            allow_all_missing=allow_all_missing)
-        return self._features(X, missing)
+    def _check_fitted(self):
+        check_is_fitted(self, "cca_")
+        self.cca_._check_fitted()
 
-    def transform(self, X):
-        """Map each row into the shared space: the mean of its available views' variates.
+    def _row_bytes(self):
+        return 8 * 4 * (self.n_features_in_ + self.cca_.n_features_in_
+                        + self.n_components * len(self.modalities_))
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Data; a missing view is a whole NaN block. Rows need at least one view.
-
-        Returns
-        -------
-        Z : ndarray of shape (n_samples, n_components)
-            Shared representation.
-        """
-        return self.cca_.transform(self._validated_features(X))
-
-    def transform_views(self, X):
-        """Canonical variates of each view; NaN rows where the view is missing.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Data with missing views as whole NaN blocks.
-
-        Returns
-        -------
-        variates : list of ndarray of shape (n_samples, n_components)
-            One array per view.
-        """
-        return self.cca_.transform_views(self._validated_features(X, allow_all_missing=True))
-
-    def score(self, X, y=None):
-        """Mean canonical correlation of the first ``n_components`` components on X.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Held-out data; rows with every view present are used.
-        y : None
-            Ignored.
-
-        Returns
-        -------
-        score : float
-            Mean correlation, higher is better (tunes hyper-parameters without labels).
-        """
-        return self.cca_.score(self._validated_features(X, allow_all_missing=True))
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = True
-        return tags
+    def _chunk_variates(self, X, missing):
+        return self.cca_._chunk_variates(self._features(X, missing), missing)

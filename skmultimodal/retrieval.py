@@ -47,6 +47,13 @@ def _float_dtype(*arrays):
     return dtype if dtype in (np.float32, np.float64) else np.dtype(np.float64)
 
 
+def _default_batch_size(row_items, itemsize):
+    """Rows per batch so that a batch's work arrays fit scikit-learn's working memory, for
+    ``row_items`` array entries of ``itemsize`` bytes per row."""
+    budget = get_config()["working_memory"] * 2**20
+    return max(1, int(budget // (row_items * itemsize)))
+
+
 def _block_sizes(n_queries, n_database, n_neighbors, itemsize, batch_size):
     """Query rows and database rows per score block, within scikit-learn's working memory.
 
@@ -55,7 +62,7 @@ def _block_sizes(n_queries, n_database, n_neighbors, itemsize, batch_size):
     ``n_neighbors == n_database``, always does); else blocks of one query row against as many
     database rows as fit.
     """
-    budget = max(1, int(get_config()["working_memory"] * 2**20 // (2 * itemsize)))
+    budget = _default_batch_size(2, itemsize)  # scores: a score and its sort's work
     if n_database <= budget or n_neighbors == n_database:
         database_rows = n_database
     else:

@@ -10,6 +10,7 @@ from sklearn.base import (
 from sklearn.utils._param_validation import HasMethods
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._modalities import reject_second_view
 from ._utils import keep_state_on_error
 
 __all__ = ["ModalityImputer"]
@@ -82,6 +83,7 @@ class ModalityImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         self : object
             The fitted imputer.
         """
+        reject_second_view(y, X, self)
         validate_data(self, X, accept_sparse="csr", ensure_all_finite=False, reset=True,
                       dtype=None)
         self.estimator_ = clone(self.estimator).fit(X)

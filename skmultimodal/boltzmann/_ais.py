@@ -37,11 +37,11 @@ from numbers import Integral
 import numpy as np
 from scipy.special import logsumexp
 
-from .._utils import as_generator
-from .._random import new_state
-from ._kernels_units import sigmoid_sample
 from .._jit import kernel
+from .._random import new_state
+from .._utils import as_generator
 from ._graph import Model
+from ._kernels_units import sigmoid_sample
 
 __all__ = ["AISResult", "annealing_schedule", "ais_log_partition", "base_rate_bias"]
 

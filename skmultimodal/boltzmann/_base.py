@@ -28,7 +28,7 @@ from sklearn.utils import gen_batches
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from .._modalities import per_modality, validate_modal_data
+from .._modalities import per_modality, reject_second_view, validate_modal_data
 from .._random import new_state
 from .._utils import as_generator, keep_state_on_error
 from ._graph import Structure
@@ -93,7 +93,7 @@ class _BaseBoltzmann(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
     _parameter_constraints = {
         "n_components": [Interval(Integral, 1, None, closed="left")],
         "modalities": [None, list, tuple],
-        "visible_units": [StrOptions(set(VISIBLE_UNITS)), VisibleUnits, list, tuple],
+        "visible_units": [StrOptions({"auto", *VISIBLE_UNITS}), VisibleUnits, list, tuple],
         "n_mean_field": [Interval(Integral, 0, None, closed="left")],
         "mean_field_tol": [Interval(Real, 0, None, closed="left")],
         "verbose": ["verbose"],
@@ -109,12 +109,34 @@ class _BaseBoltzmann(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         )
         if reset:
             specs = per_modality(self.visible_units, "visible_units", len(self.modalities_))
-            self._unit_types = [resolve_units(spec, name)
-                                for spec, (name, _) in zip(specs, self.modalities_)]
+            self._unit_types = [resolve_units(spec, name, value_range) for spec, (name, _),
+                                value_range in zip(specs, self.modalities_, ranges)]
             self.visible_units_ = [u.name for u in self._unit_types]
         for (name, _), units, (low, high) in zip(self.modalities_, self._unit_types, ranges):
             units.check(low, high, name)
+        if reset:
+            self._warn_about_scale(X, missing)
         return X, missing
+
+    def _warn_about_scale(self, X, missing):
+        """Warn once, at a new model's fit, about modalities whose values are far from the
+        scale their units assume (Gaussian units: standardised features), from their column
+        means and standard deviations on up to 2,000 rows where they are present."""
+        sample = np.unique(np.linspace(0, X.shape[0] - 1, min(X.shape[0], 2000)).astype(int))
+        problems = []
+        for m, ((name, cols), units) in enumerate(zip(self.modalities_, self._unit_types)):
+            rows = sample[~missing[sample, m]]
+            if rows.size < 2:
+                continue
+            block = dense_rows(X, rows, np.float64)[:, cols]
+            problems.append(units.check_scale(block.mean(axis=0), block.std(axis=0), name))
+        problems = [p for p in problems if p]
+        if problems:
+            warnings.warn(
+                f"{type(self).__name__}: {'; '.join(problems)}. Training may diverge or learn "
+                "little. Standardise such features (a StandardScaler before the estimator in "
+                "a Pipeline), or use visible_units='binary' for values in [0, 1].",
+                UserWarning, stacklevel=4)
 
     def _structure(self, pathways=None, bipartite=True):
         """The model's layers: the modalities' visible layers, ``pathways`` (none: an RBM)
@@ -403,6 +425,7 @@ class _BaseTrainedBoltzmann(_BaseBoltzmann):
         self : object
             The fitted estimator.
         """
+        reject_second_view(y, X, self)
         warm = self.warm_start and hasattr(self, "n_iter_")
         X, missing = self._validate_input(X, reset=not warm)
         if not warm:
@@ -430,6 +453,7 @@ class _BaseTrainedBoltzmann(_BaseBoltzmann):
         self : object
             The updated estimator.
         """
+        reject_second_view(y, X, self)
         first = not hasattr(self, "n_iter_")
         X, missing = self._validate_input(X, reset=first)
         if first:

@@ -58,6 +58,7 @@ class _PathwaysMixin:
 
     @property
     def _n_features_out(self):
+        check_is_fitted(self)  # get_feature_names_out before fit: NotFittedError
         if self.output == "top":
             return self.n_components
         s, _ = self._pathway_structure()
@@ -125,9 +126,14 @@ class MultimodalDBM(_PathwaysMixin, _BaseTrainedBoltzmann):
         the same parity (the model must be bipartite).
     modalities : None, list of int or list of (str, columns) tuples, default=None
         Which columns form which modality (see :class:`MultimodalRBM`).
-    visible_units : {"gaussian", "binary", "replicated_softmax"}, VisibleUnits or list, \
-            default="gaussian"
-        Unit type of every modality, or one per modality.
+    visible_units : {"auto", "gaussian", "binary", "replicated_softmax"}, VisibleUnits \
+            or list, default="auto"
+        Unit type of every modality, or one per modality. ``"auto"`` takes binary units for
+        a modality whose values all lie in [0, 1] (pixels, probabilities) and unit-variance
+        Gaussian units otherwise (standardise such features: fit warns when they are far
+        from it). Binary units read values in between as probabilities; Replicated Softmax
+        units take non-negative word counts. A :class:`~skmultimodal.boltzmann.VisibleUnits`
+        instance is a unit type of your own.
     n_chains : int, default=100
         Number of persistent chains, in pretraining and in joint training.
     k : int, default=1
@@ -279,7 +285,7 @@ class MultimodalDBM(_PathwaysMixin, _BaseTrainedBoltzmann):
         *,
         pathways=(256, 256),
         modalities=None,
-        visible_units="gaussian",
+        visible_units="auto",
         n_chains=100,
         k=1,
         learning_rate=0.005,

@@ -22,9 +22,10 @@ import numpy as np
 from sklearn.base import _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 
+from .._modalities import reject_second_view
 from .._random import new_state
 from .._utils import as_generator, keep_state_on_error
-from ._base import _BaseBoltzmann, _BaseTrainedBoltzmann, monitor_rows
+from ._base import _BaseBoltzmann, _BaseTrainedBoltzmann, dense_rows, monitor_rows
 from ._dbm import _PathwaysMixin
 from ._graph import Model, Structure, put_rows
 from ._stack import pretrain
@@ -194,9 +195,14 @@ class MultimodalDBN(_PathwaysMixin, _BaseBoltzmann):
         depth (but either all or none have hidden layers; none gives a MultimodalRBM).
     modalities : None, list of int or list of (str, columns) tuples, default=None
         Which columns form which modality (see :class:`MultimodalRBM`).
-    visible_units : {"gaussian", "binary", "replicated_softmax"}, VisibleUnits or list, \
-            default="gaussian"
-        Unit type of every modality, or one per modality.
+    visible_units : {"auto", "gaussian", "binary", "replicated_softmax"}, VisibleUnits \
+            or list, default="auto"
+        Unit type of every modality, or one per modality. ``"auto"`` takes binary units for
+        a modality whose values all lie in [0, 1] (pixels, probabilities) and unit-variance
+        Gaussian units otherwise (standardise such features: fit warns when they are far
+        from it). Binary units read values in between as probabilities; Replicated Softmax
+        units take non-negative word counts. A :class:`~skmultimodal.boltzmann.VisibleUnits`
+        instance is a unit type of your own.
     n_chains : int, default=100
         Number of persistent chains of each RBM.
     k : int, default=1
@@ -329,7 +335,7 @@ class MultimodalDBN(_PathwaysMixin, _BaseBoltzmann):
         *,
         pathways=(256, 256),
         modalities=None,
-        visible_units="gaussian",
+        visible_units="auto",
         n_chains=100,
         k=1,
         learning_rate=0.05,
@@ -436,6 +442,7 @@ class MultimodalDBN(_PathwaysMixin, _BaseBoltzmann):
         self : object
             The fitted estimator.
         """
+        reject_second_view(y, X, self)
         X, missing = self._validate_input(X, reset=True)
         s, pathways = self._pathway_structure()
         self._check_every_modality_seen(missing)
@@ -466,6 +473,9 @@ class MultimodalDBN(_PathwaysMixin, _BaseBoltzmann):
         self._store(s, stack)
         self.reconstruction_errors_ = errors
         self.n_iter_ = self.n_iter
+        monitor = monitor_rows(X.shape[0])
+        self._collapse_warning(self._model(), dense_rows(X, monitor, X.dtype),
+                               missing[monitor], self.n_iter)
         return self
 
     def score_samples(self, X):

@@ -264,9 +264,14 @@ class MinVIRBM(_BaseMultimodalRBM):
         Number of hidden units (the width of the joint representation).
     modalities : None, list of int or list of (str, columns) tuples, default=None
         Which columns form which modality, as in :class:`MultimodalRBM`.
-    visible_units : {"gaussian", "binary", "replicated_softmax"} or list of str, \
-            default="gaussian"
-        Unit type of every modality, or one per modality.
+    visible_units : {"auto", "gaussian", "binary", "replicated_softmax"}, VisibleUnits \
+            or list, default="auto"
+        Unit type of every modality, or one per modality. ``"auto"`` takes binary units for
+        a modality whose values all lie in [0, 1] (pixels, probabilities) and unit-variance
+        Gaussian units otherwise (standardise such features: fit warns when they are far
+        from it). Binary units read values in between as probabilities; Replicated Softmax
+        units take non-negative word counts. A :class:`~skmultimodal.boltzmann.VisibleUnits`
+        instance is a unit type of your own.
     training : {"mp", "cd_percloss"}, default="mp"
         Multi-prediction training through the unrolled mean-field encoder, or CD-PercLoss.
     k : int, default=1
@@ -392,7 +397,7 @@ class MinVIRBM(_BaseMultimodalRBM):
         n_components=256,
         *,
         modalities=None,
-        visible_units="gaussian",
+        visible_units="auto",
         training="mp",
         k=1,
         sampling_ratio=1.0,

@@ -27,6 +27,7 @@ class _BaseMultimodalRBM(_BaseTrainedBoltzmann):
 
     @property
     def _n_features_out(self):
+        check_is_fitted(self)  # get_feature_names_out before fit: NotFittedError
         return self.n_components
 
     def _model(self):
@@ -162,12 +163,14 @@ class MultimodalRBM(_BaseMultimodalRBM):
         ``n_features // 2`` columns and the rest. A list of ints gives consecutive block
         widths; ``(name, columns)`` pairs give columns as a slice, int indices or DataFrame
         column names. Every column belongs to exactly one modality.
-    visible_units : {"gaussian", "binary", "replicated_softmax"}, VisibleUnits or list, \
-            default="gaussian"
-        Unit type of every modality, or one per modality. Binary units accept values in
-        [0, 1] (grey levels are read as probabilities); Replicated Softmax units accept
-        non-negative counts. A :class:`~skmultimodal.boltzmann.VisibleUnits` instance is a
-        unit type of your own.
+    visible_units : {"auto", "gaussian", "binary", "replicated_softmax"}, VisibleUnits \
+            or list, default="auto"
+        Unit type of every modality, or one per modality. ``"auto"`` takes binary units for
+        a modality whose values all lie in [0, 1] (pixels, probabilities) and unit-variance
+        Gaussian units otherwise (standardise such features: fit warns when they are far
+        from it). Binary units read values in between as probabilities; Replicated Softmax
+        units take non-negative word counts. A :class:`~skmultimodal.boltzmann.VisibleUnits`
+        instance is a unit type of your own.
     method : {"cd", "pcd"}, default="cd"
         Contrastive divergence with ``k`` steps from the data, or persistent contrastive
         divergence with ``k`` steps per update of ``n_chains`` persistent chains.
@@ -300,7 +303,7 @@ class MultimodalRBM(_BaseMultimodalRBM):
         n_components=256,
         *,
         modalities=None,
-        visible_units="gaussian",
+        visible_units="auto",
         method="cd",
         k=1,
         n_chains=100,

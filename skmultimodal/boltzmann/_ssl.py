@@ -143,9 +143,14 @@ class SSLRBM(MultimodalRBM):
         Number of hidden units (the width of the joint representation).
     modalities : None, list of int or list of (str, columns) tuples, default=None
         Which columns form the two modalities, as in :class:`MultimodalRBM`.
-    visible_units : {"gaussian", "binary", "replicated_softmax"}, VisibleUnits or list, \
-            default="gaussian"
-        Unit type of both modalities, or one per modality.
+    visible_units : {"auto", "gaussian", "binary", "replicated_softmax"}, VisibleUnits \
+            or list, default="auto"
+        Unit type of every modality, or one per modality. ``"auto"`` takes binary units for
+        a modality whose values all lie in [0, 1] (pixels, probabilities) and unit-variance
+        Gaussian units otherwise (standardise such features: fit warns when they are far
+        from it). Binary units read values in between as probabilities; Replicated Softmax
+        units take non-negative word counts. A :class:`~skmultimodal.boltzmann.VisibleUnits`
+        instance is a unit type of your own.
     alpha : float, default=0.1
         Weight of the similarity penalty (the lambda of the ACM MM 2016 paper, which used
         0.1).
@@ -272,7 +277,7 @@ class SSLRBM(MultimodalRBM):
         n_components=256,
         *,
         modalities=None,
-        visible_units="gaussian",
+        visible_units="auto",
         alpha=0.1,
         similarity="cross_entropy_xy",
         cca_reg=1e-3,

@@ -39,6 +39,7 @@ loops call its Python methods.
 import numpy as np
 from scipy.special import gammaln, logsumexp
 
+from .._random import bernoulli
 from ._kernels_units import (
     BINARY,
     FIRST_EXTERNAL,
@@ -53,7 +54,6 @@ from ._kernels_units import (
     sigmoid_sample,
     softmax,
 )
-from .._random import bernoulli
 
 
 class VisibleUnits:
@@ -78,8 +78,8 @@ class VisibleUnits:
         """Raise if a modality's values from ``low`` to ``high`` are outside the domain."""
 
     def check_scale(self, mean, std, modality):
-        """A warning message if data of these column means and standard deviations are far
-        from what the units assume, else None."""
+        """What is wrong (a clause naming the modality) if data of these column means and
+        standard deviations are far from the scale the units assume, else None."""
         return None
 
     def length(self, v):
@@ -178,18 +178,20 @@ class GaussianUnits(VisibleUnits):
     name = "gaussian"
 
     def check_scale(self, mean, std, modality):
-        """Unit-variance units need standardised features: a message if the columns' means
-        are several standard deviations from zero or their spread is far from 1."""
-        spread = np.median(std)
-        offset = np.median(np.abs(mean) / np.maximum(std, 1e-12))
-        if 0.2 <= spread <= 5 and offset <= 3:
+        """Unit-variance units need standardised features: a message if the non-constant
+        columns' standard deviations are far from 1 (median outside [1/3, 3]) or their means
+        several deviations from zero (median ``|mean| / std`` above 3)."""
+        varying = std > 1e-12
+        if not varying.any():
+            return None
+        spread = float(np.median(std[varying]))
+        offset = float(np.median(np.abs(mean[varying]) / std[varying]))
+        if 1 / 3 <= spread <= 3 and offset <= 3:
             return None
         return (
-            f"Modality {modality!r} has Gaussian visible units, which assume standardised "
-            f"features (zero mean, unit variance), but its columns have a median standard "
-            f"deviation of {spread:.3g} and a median |mean| / std of {offset:.3g}. "
-            "Standardise them (a StandardScaler before the estimator in a Pipeline), or "
-            "choose visible_units='binary' for values in [0, 1]."
+            f"modality {modality!r} has Gaussian visible units, which assume standardised "
+            f"features (zero mean, unit variance), but its columns' median standard "
+            f"deviation is {spread:.3g} and their median |mean| / std {offset:.3g}"
         )
 
     def init_bias(self, column_mean):
@@ -297,15 +299,21 @@ def units_code(units):
 _BUILTIN_TYPES = (BinaryUnits, GaussianUnits, ReplicatedSoftmaxUnits)
 
 
-def resolve_units(spec, modality):
-    """A unit type from a name of :data:`VISIBLE_UNITS` or a :class:`VisibleUnits`."""
+def resolve_units(spec, modality, value_range):
+    """A unit type from ``"auto"``, a name of :data:`VISIBLE_UNITS` or a
+    :class:`VisibleUnits`; ``"auto"`` is binary for values within [0, 1] (``value_range``,
+    the modality's observed low and high), Gaussian otherwise."""
     if isinstance(spec, VisibleUnits):
         if not isinstance(spec.name, str) or not spec.name:
             raise ValueError(f"The visible units {spec!r} of modality {modality!r} need a name.")
         return spec
+    if isinstance(spec, str) and spec == "auto":
+        low, high = value_range
+        return VISIBLE_UNITS["binary" if low >= 0 and high <= 1 else "gaussian"]
     if isinstance(spec, str) and spec in VISIBLE_UNITS:
         return VISIBLE_UNITS[spec]
     raise ValueError(
         f"Unknown visible_units {spec!r} for modality {modality!r}; choose from "
-        f"{sorted(VISIBLE_UNITS)} or pass a skmultimodal.boltzmann.VisibleUnits instance."
+        f"{['auto', *sorted(VISIBLE_UNITS)]} or pass a skmultimodal.boltzmann.VisibleUnits "
+        "instance."
     )

@@ -446,6 +446,7 @@ class _CanonicalVariatesMixin(TransformerMixin):
 
     @property
     def _n_features_out(self):
+        check_is_fitted(self)  # get_feature_names_out before fit: NotFittedError
         return self.n_components
 
     def _view_variates(self, X, allow_all_missing):

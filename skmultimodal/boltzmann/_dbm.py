@@ -229,6 +229,11 @@ class MultimodalDBM(_PathwaysMixin, _BaseTrainedBoltzmann):
     The Replicated Softmax energy is the standard form of Salakhutdinov & Hinton (2009) (see
     ``skmultimodal.boltzmann._units``).
 
+    The fitted attributes follow ``MLPClassifier`` (one array per edge in ``coefs_``, per
+    hidden layer in ``intercepts_hidden_``), where the one-hidden-layer models follow
+    ``BernoulliRBM``; ``components_`` is in both the weights into the layer
+    :meth:`transform` returns (here the top layer's, from the pathways' last layers).
+
     Three choices keep the top layer in use, without which a missing modality is inferred
     as the same prior guess for every row (found on eight-word tag documents): the RBMs of
     the stack start from ``N(0, 1 / (n_upper + n_lower))`` weights rather than the

@@ -265,6 +265,13 @@ class MultimodalRBM(_BaseMultimodalRBM):
     Float32 input is trained in float32, the fast path; the matrix products dominate the cost
     and sampling is fused into numba kernels.
 
+    The fitted attributes of the one-hidden-layer models (this one, :class:`MinVIRBM`,
+    :class:`SSLRBM`) follow scikit-learn's ``BernoulliRBM``: one weight matrix
+    ``components_`` and bias vectors. The deep models (:class:`MultimodalDBM`,
+    :class:`MultimodalDBN`) follow ``MLPClassifier``: one array per edge in ``coefs_`` and per
+    hidden layer in ``intercepts_hidden_``; their ``components_`` is, as here, the weights into
+    the layer :meth:`transform` returns.
+
     References
     ----------
     Sohn, K., Shang, W. and Lee, H. Improved multimodal deep learning with variation of

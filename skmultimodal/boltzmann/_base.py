@@ -83,8 +83,9 @@ def cross_modal_log_likelihood(infer, v, missing, columns, units):
     return total
 
 
-class _BaseBoltzmann(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
-    """Input validation, chunked inference and tags of every Boltzmann estimator.
+class _BaseJointModel(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+    """Input validation, chunked inference and tags of every estimator of a joint
+    representation (the Boltzmann machines, the deep networks built on their layers).
 
     Fitted subclasses have ``modalities_``, ``visible_units_`` and a model in the dtype
     inference works in (:meth:`_dtype`).
@@ -221,43 +222,6 @@ class _BaseBoltzmann(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
             out[chunk] = v
         return out
 
-    def sample(self, X, n_steps=100, random_state=None, doc_length=None):
-        """Draw missing modalities given the observed ones by block Gibbs sampling.
-
-        The chain starts at the mean-field solution with its hidden layers sampled; every
-        sweep samples the odd layers, then the even layers, the observed modalities clamped
-        ("generate tags for this image"). Replicated Softmax blocks are drawn as a
-        multinomial of the document length: the mean training length (rounded), or
-        ``doc_length``.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Data with missing modalities as whole NaN blocks.
-        n_steps : int, default=100
-            Number of Gibbs sweeps.
-        random_state : int, RandomState instance or None, default=None
-            Seed of the draws.
-        doc_length : int, default=None
-            Number of words drawn for a missing Replicated Softmax modality.
-
-        Returns
-        -------
-        X_sampled : ndarray of shape (n_samples, n_features)
-            Dense copy of X whose NaN blocks hold the last Gibbs draw.
-        """
-        check_is_fitted(self)
-        _check_sample_args(n_steps, doc_length)
-        X, missing = self._validate_input(X, reset=False)
-        model = self._model()
-        state = new_state(as_generator(random_state))
-        out = np.empty(X.shape, dtype=model.dtype)
-        for chunk, v, miss in self._chunks(X, missing):
-            model.draw(v, miss, n_steps, self.n_mean_field, self.mean_field_tol, state,
-                       doc_length)
-            out[chunk] = v
-        return out
-
     def top_words(self, X, k=10, modality=-1):
         """The ``k`` columns of a modality with the highest expected value, per row.
 
@@ -363,6 +327,48 @@ class _BaseBoltzmann(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         return tags
 
 
+class _GibbsSamplingMixin:
+    """``sample``: the generative models' conditional draws of missing modalities (their
+    model's ``draw``)."""
+
+    def sample(self, X, n_steps=100, random_state=None, doc_length=None):
+        """Draw missing modalities given the observed ones by block Gibbs sampling.
+
+        The chain starts at the mean-field solution with its hidden layers sampled; every
+        sweep samples the odd layers, then the even layers, the observed modalities clamped
+        ("generate tags for this image"). Replicated Softmax blocks are drawn as a
+        multinomial of the document length: the mean training length (rounded), or
+        ``doc_length``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Data with missing modalities as whole NaN blocks.
+        n_steps : int, default=100
+            Number of Gibbs sweeps.
+        random_state : int, RandomState instance or None, default=None
+            Seed of the draws.
+        doc_length : int, default=None
+            Number of words drawn for a missing Replicated Softmax modality.
+
+        Returns
+        -------
+        X_sampled : ndarray of shape (n_samples, n_features)
+            Dense copy of X whose NaN blocks hold the last Gibbs draw.
+        """
+        check_is_fitted(self)
+        _check_sample_args(n_steps, doc_length)
+        X, missing = self._validate_input(X, reset=False)
+        model = self._model()
+        state = new_state(as_generator(random_state))
+        out = np.empty(X.shape, dtype=model.dtype)
+        for chunk, v, miss in self._chunks(X, missing):
+            model.draw(v, miss, n_steps, self.n_mean_field, self.mean_field_tol, state,
+                       doc_length)
+            out[chunk] = v
+        return out
+
+
 def _check_sample_args(n_steps, doc_length):
     """The arguments of ``sample``: positive integers (``doc_length`` may be None)."""
     if not isinstance(n_steps, Integral) or n_steps < 1:
@@ -383,7 +389,7 @@ def _step_advice(model, momentum):
             f"{limit:.3g} are unstable.")
 
 
-class _BaseTrainedBoltzmann(_BaseBoltzmann):
+class _BaseTrainedBoltzmann(_GibbsSamplingMixin, _BaseJointModel):
     """The epoch loop of the Boltzmann estimators trained by mini-batch gradient steps,
     with persistence across ``partial_fit`` calls.
 
@@ -396,7 +402,7 @@ class _BaseTrainedBoltzmann(_BaseBoltzmann):
     """
 
     _parameter_constraints = {
-        **_BaseBoltzmann._parameter_constraints,
+        **_BaseJointModel._parameter_constraints,
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
         "learning_rate_decay": [Interval(Real, 0, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],

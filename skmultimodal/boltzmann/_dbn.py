@@ -25,10 +25,16 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from .._modalities import reject_second_view
 from .._random import new_state
 from .._utils import as_generator, keep_state_on_error
-from ._base import _BaseBoltzmann, _BaseTrainedBoltzmann, dense_rows, monitor_rows
+from ._base import (
+    _BaseJointModel,
+    _BaseTrainedBoltzmann,
+    _GibbsSamplingMixin,
+    dense_rows,
+    monitor_rows,
+)
 from ._dbm import _PathwaysMixin
 from ._graph import Model, Structure, put_rows
-from ._stack import pretrain
+from ._stack import pretrain, stack_attributes
 from ._units import BINARY_UNITS
 
 
@@ -144,7 +150,7 @@ class _DBNModel:
             put_rows(v, rows, s.columns[m], h)
 
 
-class MultimodalDBN(_PathwaysMixin, _BaseBoltzmann):
+class MultimodalDBN(_PathwaysMixin, _GibbsSamplingMixin, _BaseJointModel):
     """Multimodal deep belief network (Srivastava & Salakhutdinov 2012).
 
     The layers of :class:`MultimodalDBM`: a pathway of binary hidden layers per modality
@@ -371,23 +377,10 @@ class MultimodalDBN(_PathwaysMixin, _BaseBoltzmann):
     _bipartite = False  # a DBN is never sampled in two blocks: pathways of any depth
 
     def _store(self, s, stack):
-        """Fitted attributes from the stack of ``_stack.pretrain`` (one ``(rbm, group)`` per
-        edge; the joint RBM's edges share its hidden bias)."""
-        M = s.n_modalities
+        """Fitted attributes from the stack of ``_stack.pretrain``."""
         self._store_names(s)
-        self.coefs_ = [rbm.W[j].copy() for rbm, j in stack]
-        self.intercepts_hidden_ = [stack[s.down[i][0]][0].bias[-1][0].copy() for i in s.hidden]
-        self.intercepts_generative_ = [stack[s.up[i][0]][0].bias[stack[s.up[i][0]][1]][0].copy()
-                                       for i in s.hidden if i != s.top]
-        c = np.empty(s.n_features, dtype=self.coefs_[0].dtype)
-        for m, cols in enumerate(s.columns):
-            rbm, j = stack[s.up[m][0]]
-            c[cols] = rbm.bias[j][0]
-        self.intercept_visible_ = c
-        self.hidden_length_bias_ = [stack[s.up[m][0]][0].a[stack[s.up[m][0]][1]][0].copy()
-                                    for m in range(M)]
-        self.mean_length_ = np.array([stack[s.up[m][0]][0].mean_length[stack[s.up[m][0]][1]]
-                                      for m in range(M)])
+        for name, value in stack_attributes(s, stack).items():
+            setattr(self, name, value)
 
     def _model(self):
         """The fitted stack as a ``_DBNModel`` (views of the fitted arrays)."""

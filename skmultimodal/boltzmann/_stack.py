@@ -114,7 +114,7 @@ def _up(rbm, data, rows, col_start):
 
 
 def pretrain(est, X, missing, structure, pathways, rng, state, schedule, doubled=True,
-             on_trained=None):
+             on_trained=None, train_joint=None):
     """Greedy layerwise PCD pretraining of every pathway, then of the joint layer.
 
     Returns the stack: per edge of ``structure`` (in its order) ``(rbm, j)``, the RBM that
@@ -124,7 +124,9 @@ def pretrain(est, X, missing, structure, pathways, rng, state, schedule, doubled
     mean-field, as in :class:`MultimodalRBM`). ``schedule`` is ``(epochs, learning rate, its
     parameter's name)``. ``doubled=False`` trains plain RBMs (the stack of a deep belief
     net) instead of the DBM's doubled inputs. ``on_trained(name, rbm, data, rows, missing,
-    col_start)``, if given, is called after each RBM is trained.
+    col_start)``, if given, is called after each RBM is trained. ``train_joint(joint,
+    missing, rbm)``, if given, trains the joint RBM ``rbm`` (initialised, over the pathway
+    tops ``joint``, missing rows of a pathway top zero) in place of PCD.
     """
     factor = 2.0 if doubled else 1.0
     dtype = X.dtype
@@ -178,9 +180,41 @@ def pretrain(est, X, missing, structure, pathways, rng, state, schedule, doubled
     init_visible(rbm, [joint[rows, starts[m]:starts[m + 1]]
                        for m, (rows, _, _) in enumerate(tops)])
     all_rows = np.arange(n)
-    train_rbm(rbm, joint, all_rows, missing, 0, est, rng, state, "joint", schedule)
+    if train_joint is None:
+        train_rbm(rbm, joint, all_rows, missing, 0, est, rng, state, "joint", schedule)
+    else:
+        rbm = train_joint(joint, missing, rbm)
     if on_trained is not None:
         on_trained("joint", rbm, joint, all_rows, missing, 0)
     for m, t in enumerate(s.pathway_tops):
         stack[s.up[t][-1]] = (rbm, m)
     return [stack[e] for e in range(len(s.edges))]
+
+
+def stack_attributes(structure, stack):
+    """The fitted attributes of a greedily trained stack (a deep belief net's parameters):
+    per edge its RBM's weights (``coefs_``), per hidden layer its bias in the RBM below it
+    (``intercepts_hidden_``, recognition) and, below the top, in the RBM above it
+    (``intercepts_generative_``), the visible biases in X's column order, each modality's
+    length weights and mean document length."""
+    s = structure
+    M = s.n_modalities
+
+    def visible(layer):
+        rbm, j = stack[s.up[layer][-1]]
+        return rbm, j
+
+    c = np.empty(s.n_features, dtype=stack[0][0].dtype)
+    for m, cols in enumerate(s.columns):
+        rbm, j = visible(m)
+        c[cols] = rbm.bias[j][0]
+    return {
+        "coefs_": [rbm.W[j].copy() for rbm, j in stack],
+        "intercepts_hidden_": [stack[s.down[i][0]][0].bias[-1][0].copy() for i in s.hidden],
+        "intercepts_generative_": [visible(i)[0].bias[visible(i)[1]][0].copy()
+                                   for i in s.hidden if i != s.top],
+        "intercept_visible_": c,
+        "hidden_length_bias_": [visible(m)[0].a[visible(m)[1]][0].copy() for m in range(M)],
+        "mean_length_": np.array([visible(m)[0].mean_length[visible(m)[1]]
+                                  for m in range(M)]),
+    }

@@ -416,3 +416,50 @@ def test_feature_scale_advice():
     assert advice is not None and "root mean square" in advice
     dense_rms = np.sqrt((sparse.toarray() ** 2).mean(axis=0)).max()
     assert f"{dense_rms:.3g}" in advice
+
+
+# -- a helper for the estimators' tests -------------------------------------------------------
+
+
+def assert_same_state(a, b, path="estimator"):
+    """Assert that two objects hold bit-identical state: arrays, generators, containers and
+    the attributes of nested objects (such as fitted sub-estimators and network plans)."""
+    if isinstance(a, np.random.Generator):
+        assert a.bit_generator.state == b.bit_generator.state, path
+    elif isinstance(a, np.random.RandomState):
+        assert_same_state(a.get_state(legacy=False), b.get_state(legacy=False), path)
+    elif isinstance(a, np.ndarray):
+        assert a.dtype == b.dtype and a.shape == b.shape, path
+        np.testing.assert_array_equal(a, b, err_msg=path)
+    elif isinstance(a, dict):
+        assert a.keys() == b.keys(), path
+        for key in a:
+            assert_same_state(a[key], b[key], f"{path}[{key!r}]")
+    elif isinstance(a, (list, tuple)):
+        assert type(a) is type(b) and len(a) == len(b), path
+        for i, (u, v) in enumerate(zip(a, b)):
+            assert_same_state(u, v, f"{path}[{i}]")
+    elif isinstance(a, float):
+        assert a == b or (np.isnan(a) and np.isnan(b)), path
+    elif hasattr(a, "__dict__") and not isinstance(a, type):
+        assert type(a) is type(b), path
+        assert_same_state(vars(a), vars(b), path)
+    else:
+        assert a == b, path
+
+
+def test_assert_same_state_sees_generators_and_nested_arrays():
+    class Holder:
+        pass
+
+    a, b = Holder(), Holder()
+    for h in (a, b):
+        h.rng, h.parts = np.random.default_rng(0), {"w": [np.zeros(2)]}
+    assert_same_state(a, b)
+    b.rng.random()
+    with pytest.raises(AssertionError):
+        assert_same_state(a, b)
+    a.rng.random()
+    b.parts["w"][0][1] = 1e-300
+    with pytest.raises(AssertionError):
+        assert_same_state(a, b)

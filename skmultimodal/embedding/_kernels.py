@@ -6,7 +6,7 @@ Every hinge of the large-margin models compares, for one sample ``i`` with embed
 ``h = margin - s(z_i, u_a) + s(z_i, u_b)``, loss ``w * max(0, h)``,
 
 with the similarity ``s`` either ``-||z - u||^2`` (``cosine=False``, the squared euclidean
-distance of seed 004, so that ``h = margin + D(z, u_a) - D(z, u_b)``) or the cosine
+distance of the large-margin embeddings (Weinberger & Chapelle 2009), so that ``h = margin + D(z, u_a) - D(z, u_b)``) or the cosine
 ``z.u / (|z| |u|)``. The classification loss L_C (positive: the true class, negative: a
 violating class) and the ontology loss L_S (positive: an ancestor, negative: one of its
 siblings) are both lists of such ``(row, positive, negative, weight)`` quadruples, so one

@@ -104,11 +104,13 @@ import copy
 import time
 import warnings
 from dataclasses import dataclass, field
+from numbers import Integral, Real
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils import gen_batches
+from sklearn.utils._param_validation import Interval
 
 DIVERGENCE_RATIO = 100.0
 """The monitored value (less its lower bound) over its first value beyond which training
@@ -120,6 +122,20 @@ RUNAWAY_RATIO = 100.0
 STALL_RATIO = 10.0
 """The monitored value (less its lower bound) over its best at a stop beyond which the stop
 is a blow-up that levelled off, not convergence."""
+
+
+TRAINING_CONSTRAINTS = {
+    "learning_rate": [Interval(Real, 0, None, closed="neither")],
+    "max_iter": [Interval(Integral, 1, None, closed="left")],
+    "tol": [Interval(Real, None, None, closed="neither")],
+    "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+    "early_stopping": ["boolean"],
+    "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+    "warm_start": ["boolean"],
+    "random_state": ["random_state"],
+    "verbose": ["verbose"],
+}
+"""``_parameter_constraints`` of the parameters that an estimator hands to the trainer."""
 
 
 @dataclass

@@ -18,6 +18,7 @@ from skmultimodal.embedding import RankingEmbedding
 from skmultimodal.embedding._ranking import ranking_loss
 from skmultimodal.metrics import recall_at_k
 from skmultimodal.retrieval import nearest_neighbors
+from test_nn import numerical_gradient
 from test_training import assert_same_state
 
 
@@ -37,16 +38,6 @@ def reference_ranking_loss(A, B, margin, max_violation):
         caption = [max(0.0, margin - s(B[i], A[i]) + s(B[i], A[k])) for k in range(n) if k != i]
         total += (max(image) + max(caption)) if max_violation else (sum(image) + sum(caption))
     return total / n
-
-
-def _numerical(f, x, eps=1e-6):
-    grad = np.zeros_like(x)
-    for idx in np.ndindex(x.shape):
-        plus, minus = x.copy(), x.copy()
-        plus[idx] += eps
-        minus[idx] -= eps
-        grad[idx] = (f(plus) - f(minus)) / (2 * eps)
-    return grad
 
 
 def _latent_pairs(n=300, seed=0, noise=0.1):
@@ -85,10 +76,10 @@ def test_ranking_loss_matches_loops_and_finite_differences(max_violation):
     A, B = _unit(rng.standard_normal((7, 3))), _unit(rng.standard_normal((7, 3)))
     loss, grad_A, grad_B = ranking_loss(A, B, 0.3, max_violation)
     assert loss == pytest.approx(reference_ranking_loss(A, B, 0.3, max_violation), rel=1e-12)
-    np.testing.assert_allclose(
-        grad_A, _numerical(lambda a: ranking_loss(a, B, 0.3, max_violation)[0], A), atol=1e-7)
-    np.testing.assert_allclose(
-        grad_B, _numerical(lambda b: ranking_loss(A, b, 0.3, max_violation)[0], B), atol=1e-7)
+    np.testing.assert_allclose(grad_A, numerical_gradient(
+        lambda a: ranking_loss(a, B, 0.3, max_violation)[0], A), atol=1e-7)
+    np.testing.assert_allclose(grad_B, numerical_gradient(
+        lambda b: ranking_loss(A, b, 0.3, max_violation)[0], B), atol=1e-7)
     if max_violation:  # only the hardest negative of each direction counts
         assert loss <= ranking_loss(A, B, 0.3, False)[0]
 
@@ -124,7 +115,7 @@ def test_objective_gradient_through_networks_and_normalisation(hidden, max_viola
             changed[m] = theta
             return reference(changed)
 
-        np.testing.assert_allclose(grads[m], _numerical(f, thetas[m]), atol=1e-6)
+        np.testing.assert_allclose(grads[m], numerical_gradient(f, thetas[m]), atol=1e-6)
 
 
 # -- the NaN-block convention -----------------------------------------------------------------

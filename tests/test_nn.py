@@ -12,7 +12,8 @@ from skmultimodal._nn import (
 )
 
 
-def _numerical(f, x, eps=1e-6):
+def numerical_gradient(f, x, eps=1e-6):
+    """Central finite differences of the scalar function ``f`` at every entry of ``x``."""
     grad = np.zeros_like(x)
     for idx in np.ndindex(x.shape):
         plus, minus = x.copy(), x.copy()
@@ -42,9 +43,9 @@ def test_dense_layer_gradients_match_finite_differences(activation):
 
     A = dense_forward(X, W, b, activation)
     gW, gb, gX = dense_backward(X, W, A, A - target, activation)
-    np.testing.assert_allclose(gW, _numerical(lambda w: loss(X, w, b), W), atol=1e-6)
-    np.testing.assert_allclose(gb, _numerical(lambda c: loss(X, W, c), b), atol=1e-6)
-    np.testing.assert_allclose(gX, _numerical(lambda x: loss(x, W, b), X), atol=1e-6)
+    np.testing.assert_allclose(gW, numerical_gradient(lambda w: loss(X, w, b), W), atol=1e-6)
+    np.testing.assert_allclose(gb, numerical_gradient(lambda c: loss(X, W, c), b), atol=1e-6)
+    np.testing.assert_allclose(gX, numerical_gradient(lambda x: loss(x, W, b), X), atol=1e-6)
     assert dense_backward(X, W, A, A - target, activation, input_grad=False)[2] is None
 
 
@@ -61,8 +62,8 @@ def test_mlp_gradient_matches_finite_differences(activation, sizes):
         return float(np.sum(G * net.forward(theta, X)[-1]))
 
     grad, grad_X = net.backward(theta, net.forward(theta, X), G, input_grad=True)
-    np.testing.assert_allclose(grad, _numerical(loss, theta), atol=1e-6)
-    np.testing.assert_allclose(grad_X, _numerical(lambda x: loss(theta, x), X), atol=1e-6)
+    np.testing.assert_allclose(grad, numerical_gradient(loss, theta), atol=1e-6)
+    np.testing.assert_allclose(grad_X, numerical_gradient(lambda x: loss(theta, x), X), atol=1e-6)
     np.testing.assert_array_equal(net.backward(theta, net.forward(theta, X), G), grad)
 
 
@@ -101,7 +102,7 @@ def test_l2_penalty_on_weights_only():
     value = net.l2_penalty(theta, 0.3, grad)
     weights = [W for W, _ in net.unpack(theta)]
     assert value == pytest.approx(0.15 * sum(np.sum(W**2) for W in weights))
-    np.testing.assert_allclose(grad, _numerical(
+    np.testing.assert_allclose(grad, numerical_gradient(
         lambda t: net.l2_penalty(t, 0.3, np.zeros_like(t)), theta), atol=1e-8)
     for _, g_b in net.unpack(grad):
         np.testing.assert_array_equal(g_b, 0.0)

@@ -8,20 +8,9 @@ import pytest
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import gen_batches
 
-from skmultimodal._training import (
-    DIVERGENCE_RATIO,
-    RUNAWAY_RATIO,
-    STALL_RATIO,
-    SGD,
-    Adam,
-    EpochLoop,
-    TrainingHistory,
-    make_optimizer,
-    minibatch_epoch,
-    n_minibatches,
-    resume_state,
-    validation_split,
-)
+from skmultimodal._training import DIVERGENCE_RATIO, RUNAWAY_RATIO, STALL_RATIO, SGD, Adam
+from skmultimodal._training import EpochLoop, TrainingHistory, make_optimizer, minibatch_epoch
+from skmultimodal._training import n_minibatches, resume_state, validation_split
 from skmultimodal._utils import feature_scale_advice, keep_state_on_error
 
 

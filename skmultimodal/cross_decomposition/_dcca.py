@@ -16,14 +16,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from .._modalities import modality_widths
 from .._nn import HIDDEN_ACTIVATIONS, MLP, dense_backward, dense_forward, layer_sizes
-from .._training import (
-    Adam,
-    EpochLoop,
-    TrainingHistory,
-    minibatch_epoch,
-    n_minibatches,
-    resume_state,
-)
+from .._training import Adam, EpochLoop, minibatch_epoch, n_minibatches
 from .._utils import as_generator, keep_state_on_error
 from ._cca import CCA, _FeatureCCAMixin, complete_views
 

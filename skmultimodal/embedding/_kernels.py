@@ -6,8 +6,8 @@ Every hinge of the large-margin models compares, for one sample ``i`` with embed
 ``h = margin - s(z_i, u_a) + s(z_i, u_b)``, loss ``w * max(0, h)``,
 
 with the similarity ``s`` either ``-||z - u||^2`` (``cosine=False``, the squared euclidean
-distance of the large-margin embeddings (Weinberger & Chapelle 2009), so that ``h = margin + D(z, u_a) - D(z, u_b)``) or the cosine
-``z.u / (|z| |u|)``. The classification loss L_C (positive: the true class, negative: a
+distance ``D`` of large-margin embeddings (Weinberger & Chapelle 2009), so that
+``h = margin + D(z, u_a) - D(z, u_b)``) or the cosine ``z.u / (|z| |u|)``. The classification loss L_C (positive: the true class, negative: a
 violating class) and the ontology loss L_S (positive: an ancestor, negative: one of its
 siblings) are both lists of such ``(row, positive, negative, weight)`` quadruples, so one
 kernel computes their value and gradient.
@@ -36,6 +36,18 @@ def _similarity(Z, U, znorm, unorm, i, c, cosine):
         diff = Z[i, k] - U[c, k]
         acc += diff * diff
     return -acc
+
+
+@njit(inline="always")
+def _draw_other_class(s0, s1, others, yi):
+    """A class drawn uniformly from the ``others`` classes other than ``yi``."""
+    u, s0, s1 = _next_uniform(s0, s1)
+    c = int(u * others)
+    if c >= others:
+        c = others - 1
+    if c >= yi:
+        c += 1
+    return c, s0, s1
 
 
 def row_norms_safe(A):
@@ -84,12 +96,7 @@ def warp_sample(Z, U, znorm, unorm, y, n_classes, margin, cosine, max_trials, ra
             continue
         s_pos = _similarity(Z, U, znorm, unorm, i, yi, cosine)
         for t in range(max_trials):
-            u, s0, s1 = _next_uniform(s0, s1)
-            c = int(u * others)
-            if c >= others:
-                c = others - 1
-            if c >= yi:
-                c += 1
+            c, s0, s1 = _draw_other_class(s0, s1, others, yi)
             if margin - s_pos + _similarity(Z, U, znorm, unorm, i, c, cosine) > 0.0:
                 negative[i] = c
                 weight[i] = rank_weight[others // (t + 1)]
@@ -119,12 +126,7 @@ def warp_sample_dense(S, y, n_classes, margin, max_trials, rank_weight, state, n
             continue
         threshold = S[i, yi] - margin
         for t in range(max_trials):
-            u, s0, s1 = _next_uniform(s0, s1)
-            c = int(u * others)
-            if c >= others:
-                c = others - 1
-            if c >= yi:
-                c += 1
+            c, s0, s1 = _draw_other_class(s0, s1, others, yi)
             if S[i, c] > threshold:
                 negative[i] = c
                 weight[i] = rank_weight[others // (t + 1)]

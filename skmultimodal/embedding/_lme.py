@@ -17,15 +17,8 @@ from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.multiclass import _check_partial_fit_first_call, check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .._training import (
-    EpochLoop,
-    TrainingHistory,
-    make_optimizer,
-    minibatch_epoch,
-    n_minibatches,
-    resume_state,
-    validation_split,
-)
+from .._training import TRAINING_CONSTRAINTS, EpochLoop, TrainingHistory, make_optimizer
+from .._training import minibatch_epoch, n_minibatches, resume_state, validation_split
 from .._utils import as_generator, keep_state_on_error, unscaled_hint, warn_if_unscaled
 from ..boltzmann._kernels import new_state
 from . import _kernels
@@ -58,18 +51,10 @@ class _BaseLargeMarginEmbedding(ClassNamePrefixFeaturesOutMixin, ClassifierMixin
         "alpha_U": [Interval(Real, 0, None, closed="left")],
         "sampling": [StrOptions({"warp", "all"})],
         "max_trials": [Interval(Integral, 1, None, closed="left"), None],
-        "learning_rate": [Interval(Real, 0, None, closed="neither")],
         "solver": [StrOptions({"sgd", "adam"})],
         "momentum": [Interval(Real, 0, 1, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
-        "max_iter": [Interval(Integral, 1, None, closed="left")],
-        "tol": [Interval(Real, None, None, closed="neither")],
-        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
-        "early_stopping": ["boolean"],
-        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
-        "warm_start": ["boolean"],
-        "random_state": ["random_state"],
-        "verbose": ["verbose"],
+        **TRAINING_CONSTRAINTS,
     }
 
     # -- parameters and validation ----------------------------------------------------------
@@ -371,8 +356,10 @@ class _BaseLargeMarginEmbedding(ClassNamePrefixFeaturesOutMixin, ClassifierMixin
                                           stratify=y_idx)
             X_val, y_val, X, y_idx = X[val], y_idx[val], X[train], y_idx[train]
 
-            def validate():
+            def validation_accuracy():
                 return float(np.mean(self._predict_idx(params, X_val) == y_val))
+
+            validate = validation_accuracy
 
         def objective(rows):
             return self._objective(params, X[rows], y_idx[rows], state=state)

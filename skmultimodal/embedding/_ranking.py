@@ -16,15 +16,8 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._modalities import modality_widths, validate_modal_data
 from .._nn import HIDDEN_ACTIVATIONS, MLP, layer_sizes
-from .._training import (
-    Adam,
-    EpochLoop,
-    TrainingHistory,
-    minibatch_epoch,
-    n_minibatches,
-    resume_state,
-    validation_split,
-)
+from .._training import TRAINING_CONSTRAINTS, Adam, EpochLoop, TrainingHistory
+from .._training import minibatch_epoch, n_minibatches, resume_state, validation_split
 from .._utils import as_generator, keep_state_on_error, unscaled_hint, warn_if_unscaled
 from ..metrics import recall_at_k
 from ..retrieval import nearest_neighbors
@@ -203,16 +196,8 @@ class RankingEmbedding(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         "margin": [Interval(Real, 0, None, closed="neither")],
         "max_violation": ["boolean"],
         "alpha": [Interval(Real, 0, None, closed="left")],
-        "learning_rate": [Interval(Real, 0, None, closed="neither")],
         "batch_size": [Interval(Integral, 2, None, closed="left")],
-        "max_iter": [Interval(Integral, 1, None, closed="left")],
-        "tol": [Interval(Real, None, None, closed="neither")],
-        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
-        "early_stopping": ["boolean"],
-        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
-        "warm_start": ["boolean"],
-        "random_state": ["random_state"],
-        "verbose": ["verbose"],
+        **TRAINING_CONSTRAINTS,
     }
 
     def __init__(self, n_components=32, *, modalities=None, hidden_layer_sizes=(),
@@ -370,8 +355,10 @@ class RankingEmbedding(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
             val_views = self._views(X, pairs[np.sort(val)])
             pairs = pairs[np.sort(train)]
 
-            def validate():
+            def validation_score():
                 return self._paired_score(list(thetas.values()), val_views)
+
+            validate = validation_score
 
         def objective(rows):
             loss, grads = self._objective(list(thetas.values()), self._views(X, np.sort(rows)))

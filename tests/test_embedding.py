@@ -222,8 +222,9 @@ def test_warp_rank_estimate_on_constructed_case(n_violators):
     weight = np.empty(n_rows)
     trials = np.empty(n_rows, dtype=np.intp)
     state = np.array([12345, 67890], dtype=np.uint64)
-    _kernels.warp_sample(Z, U, np.ones(n_rows), np.ones(n_classes), y, n_classes, 1.0, False,
-                         n_classes - 1, L, state, negative, weight, trials)
+    _kernels.warp_sample(np.empty((0, 0)), Z, U, np.ones(n_rows), np.ones(n_classes), y,
+                         n_classes, 1.0, False, n_classes - 1, L, state, negative, weight,
+                         trials)
     if n_violators == 0:
         assert np.all(negative == -1) and np.all(trials == 9) and np.all(weight == 0)
         return
@@ -256,12 +257,9 @@ def test_warp_sampler_from_the_similarity_matrix_makes_the_same_draws(metric):
     for dense in (True, False):
         out = np.empty(200, dtype=np.intp), np.empty(200), np.empty(200, dtype=np.intp)
         state = np.array([7, 11], dtype=np.uint64)
-        if dense:
-            _kernels.warp_sample_dense(est._similarities(Z, U, znorm, unorm), y, 12,
-                                       est._margin, 11, est._rank_weight, state, *out)
-        else:
-            _kernels.warp_sample(Z, U, znorm, unorm, y, 12, est._margin, metric == "cosine",
-                                 11, est._rank_weight, state, *out)
+        S = est._similarities(Z, U, znorm, unorm) if dense else np.empty((0, 0))
+        _kernels.warp_sample(S, Z, U, znorm, unorm, y, 12, est._margin, metric == "cosine",
+                             11, est._rank_weight, state, *out)
         outputs.append(out)
     for a, b in zip(*outputs):
         np.testing.assert_array_equal(a, b)
@@ -275,7 +273,7 @@ def test_warp_max_trials_caps_draws():
     U[0, 0] = 1.0  # no violator
     L = _kernels.harmonic_weights(n_classes)
     out = np.empty(3, dtype=np.intp), np.empty(3), np.empty(3, dtype=np.intp)
-    _kernels.warp_sample(np.zeros((3, 1)), U, np.ones(3), np.ones(n_classes),
+    _kernels.warp_sample(np.empty((0, 0)), np.zeros((3, 1)), U, np.ones(3), np.ones(n_classes),
                          np.zeros(3, dtype=np.intp), n_classes, 1.0, False, 2, L,
                          np.array([1, 2], dtype=np.uint64), *out)
     assert np.all(out[2] == 2) and np.all(out[0] == -1)

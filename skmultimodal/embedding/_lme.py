@@ -122,13 +122,12 @@ class _BaseLargeMarginEmbedding(ClassNamePrefixFeaturesOutMixin, ClassifierMixin
         max_trials = n_classes - 1 if self.max_trials is None else self.max_trials
         margin = Z.dtype.type(self._margin)
         if n * n_classes <= _DENSE_WARP_ENTRIES:
-            _kernels.warp_sample_dense(self._similarities(Z, U, znorm, unorm), y_idx,
-                                       n_classes, margin, max_trials, self._rank_weight, state,
-                                       negative, weight, trials)
+            S = self._similarities(Z, U, znorm, unorm)
         else:
-            _kernels.warp_sample(Z, U, znorm, unorm, y_idx, n_classes, margin,
-                                 self.metric == "cosine", max_trials, self._rank_weight, state,
-                                 negative, weight, trials)
+            S = np.empty((0, 0), dtype=Z.dtype)  # similarities computed per draw
+        _kernels.warp_sample(S, Z, U, znorm, unorm, y_idx, n_classes, margin,
+                             self.metric == "cosine", max_trials, self._rank_weight, state,
+                             negative, weight, trials)
         return np.arange(n), y_idx, negative, weight
 
     def _similarities(self, Z, U, znorm, unorm):
@@ -404,6 +403,10 @@ class _BaseLargeMarginEmbedding(ClassNamePrefixFeaturesOutMixin, ClassifierMixin
     def _predict_idx(self, params, X):
         return np.argmax(self._scores(params, X), axis=1)
 
+    def _fitted_scores(self, X):
+        check_is_fitted(self)
+        return self._scores(self._params(), self._check_X(X, reset=False))
+
     def decision_function(self, X):
         """Similarity of each sample to each class embedding.
 
@@ -421,9 +424,7 @@ class _BaseLargeMarginEmbedding(ClassNamePrefixFeaturesOutMixin, ClassifierMixin
         scores : ndarray of shape (n_samples, n_classes) or (n_samples,)
             Higher means closer.
         """
-        check_is_fitted(self)
-        X = self._check_X(X, reset=False)
-        scores = self._scores(self._params(), X)
+        scores = self._fitted_scores(X)
         if scores.shape[1] == 2:
             return scores[:, 1] - scores[:, 0]
         return scores
@@ -441,9 +442,7 @@ class _BaseLargeMarginEmbedding(ClassNamePrefixFeaturesOutMixin, ClassifierMixin
         y : ndarray of shape (n_samples,)
             Predicted class labels.
         """
-        check_is_fitted(self)
-        X = self._check_X(X, reset=False)
-        return self.classes_[self._predict_idx(self._params(), X)]
+        return self.classes_[np.argmax(self._fitted_scores(X), axis=1)]
 
     def predict_proba(self, X):
         """Softmax of the class scores of :meth:`decision_function`.
@@ -464,9 +463,7 @@ class _BaseLargeMarginEmbedding(ClassNamePrefixFeaturesOutMixin, ClassifierMixin
         proba : ndarray of shape (n_samples, n_classes)
             Class probabilities, columns in the order of ``classes_``.
         """
-        check_is_fitted(self)
-        X = self._check_X(X, reset=False)
-        return softmax(self._scores(self._params(), X), axis=1)
+        return softmax(self._fitted_scores(X), axis=1)
 
     def predict_log_proba(self, X):
         """Logarithm of :meth:`predict_proba`.
@@ -481,9 +478,7 @@ class _BaseLargeMarginEmbedding(ClassNamePrefixFeaturesOutMixin, ClassifierMixin
         log_proba : ndarray of shape (n_samples, n_classes)
             Log class probabilities.
         """
-        check_is_fitted(self)
-        X = self._check_X(X, reset=False)
-        return log_softmax(self._scores(self._params(), X), axis=1)
+        return log_softmax(self._fitted_scores(X), axis=1)
 
     def transform(self, X):
         """Embed samples: ``W x``.

@@ -100,10 +100,9 @@ check_convergence=True)`` with ``updates_per_epoch`` the number of updates an ep
 the driver already counts updates and stops at ``max_updates``.
 """
 
-import copy
 import time
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from numbers import Integral, Real
 
 import numpy as np
@@ -183,16 +182,18 @@ class TrainingHistory:
         return history
 
     def copy(self):
-        return copy.deepcopy(self)
+        return replace(self, curve=list(self.curve),
+                       validation_scores=list(self.validation_scores),
+                       records={key: list(values) for key, values in self.records.items()})
 
     def set_attributes(self, estimator, curve="loss_curve_", validation=False):
         """Set ``n_iter_``, the curve (named ``curve``) and ``best_loss_`` on the estimator;
         with ``validation``, also ``validation_scores_`` and ``best_validation_score_``."""
         estimator.n_iter_ = self.n_epochs
-        setattr(estimator, curve, list(self.curve))
+        setattr(estimator, curve, self.curve)
         estimator.best_loss_ = self.best_loss
         if validation:
-            estimator.validation_scores_ = list(self.validation_scores)
+            estimator.validation_scores_ = self.validation_scores
             estimator.best_validation_score_ = self.best_validation_score
 
 
@@ -420,6 +421,8 @@ class SGD:
         Fraction of the previous step kept.
     """
 
+    state_keys = ("step", "velocity")
+
     def __init__(self, learning_rate, momentum=0.9):
         self.learning_rate, self.momentum = learning_rate, momentum
 
@@ -455,6 +458,8 @@ class Adam:
     epsilon : float, default=1e-8
         Added to the root of the second moment.
     """
+
+    state_keys = ("step", "m", "v")
 
     def __init__(self, learning_rate, beta1=0.9, beta2=0.999, epsilon=1e-8):
         self.learning_rate = learning_rate
@@ -493,10 +498,10 @@ def make_optimizer(solver, learning_rate, momentum=0.9):
 def resume_state(optimizer, stored, params):
     """The optimiser state to continue from: a copy of ``stored`` if it belongs to the same
     kind of optimiser and parameters, else a fresh one (after a change of ``solver``)."""
-    fresh = optimizer.init_state(params)
-    if stored is None or stored.keys() != fresh.keys():
-        return fresh
-    return copy.deepcopy(stored)
+    if stored is None or tuple(stored) != optimizer.state_keys:
+        return optimizer.init_state(params)
+    return {key: ({name: a.copy() for name, a in part.items()} if isinstance(part, dict)
+                  else part) for key, part in stored.items()}
 
 
 # -- mini-batches -----------------------------------------------------------------------------

@@ -7,22 +7,32 @@ import numpy as np
 import scipy.sparse as sp
 
 
+_GENERATORS = (np.random.Generator, np.random.RandomState)
+_HOLDERS = (np.ndarray, dict, list, tuple) + _GENERATORS
+
+
 def _mutable_parts(value, seen):
-    """The random generators and writeable arrays in ``value`` and its containers."""
+    """The random generators, writeable arrays, lists and dicts in ``value`` and in its
+    containers. A list or tuple is looked into only if its first item is an array, a
+    generator or a container (a list of numbers, such as a loss curve, is not walked)."""
     if id(value) in seen:
         return
     seen.add(id(value))
-    if isinstance(value, (np.random.Generator, np.random.RandomState)):
+    if isinstance(value, _GENERATORS):
         yield value
     elif isinstance(value, np.ndarray):
         if value.flags.writeable and value.dtype != object:
             yield value
     elif isinstance(value, dict):
+        yield value
         for item in value.values():
             yield from _mutable_parts(item, seen)
     elif isinstance(value, (list, tuple)):
-        for item in value:
-            yield from _mutable_parts(item, seen)
+        if isinstance(value, list):
+            yield value
+        if value and isinstance(value[0], _HOLDERS):
+            for item in value:
+                yield from _mutable_parts(item, seen)
 
 
 def _save(part):
@@ -38,6 +48,11 @@ def _restore(part, saved):
         part.bit_generator.state = saved
     elif isinstance(part, np.random.RandomState):
         part.set_state(saved)
+    elif isinstance(part, dict):
+        part.clear()
+        part.update(saved)
+    elif isinstance(part, list):
+        part[:] = saved
     else:
         part[...] = saved
 
@@ -47,17 +62,20 @@ def keep_state_on_error(method):
 
     Before the call, the estimator's attribute dictionary is saved, and with it the state
     of every random generator (``numpy.random.Generator`` or ``RandomState``) and a copy of
-    every writeable array that the dictionary holds, directly or in lists, tuples and
-    dicts. If the call raises, the dictionary is put back, the generators are reset to
-    their saved states and the arrays' contents are written back in place (so an array
-    that is a view of another stays one). The next call then does exactly what it would
-    have done had the failed one never been made, random draws included.
+    every writeable array, list and dict that the dictionary holds, directly or in lists,
+    tuples and dicts. If the call raises, the dictionary is put back, the generators are
+    reset to their saved states and the arrays', lists' and dicts' contents are written
+    back in place (so an array that is a view of another stays one). The next call then
+    does exactly what it would have done had the failed one never been made, random draws
+    included. Other objects (fitted sub-estimators) are restored by reference only.
     """
 
     @functools.wraps(method)
     def wrapper(self, *args, **kwargs):
         saved = dict(self.__dict__)
-        parts = [(part, _save(part)) for part in _mutable_parts(list(saved.values()), set())]
+        seen = set()
+        parts = [(part, _save(part)) for value in saved.values()
+                 if isinstance(value, _HOLDERS) for part in _mutable_parts(value, seen)]
         try:
             return method(self, *args, **kwargs)
         except BaseException:

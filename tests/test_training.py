@@ -334,6 +334,7 @@ class _Stateful:
         self.coef_ = np.zeros(4)
         self.head_ = self.coef_[:2]  # a view
         self._buffers = {"velocity": [np.zeros(3)]}
+        self.curve_ = [1.0]
         return self
 
     @keep_state_on_error
@@ -342,6 +343,8 @@ class _Stateful:
         self._legacy.rand(5)
         self.coef_ += self._rng.random(4)
         self._buffers["velocity"][0] += 1.0
+        self._buffers["extra"] = 1
+        self.curve_.append(2.0)
         self.extra_ = 1
         if isinstance(self.random_state, np.random.Generator):
             self.random_state.random(3)
@@ -364,6 +367,7 @@ def test_keep_state_on_error_restores_generators_and_arrays_in_place(random_stat
     np.testing.assert_array_equal(failed.coef_, twin.coef_)
     np.testing.assert_array_equal(failed.head_, twin.coef_[:2])
     np.testing.assert_array_equal(failed._buffers["velocity"][0], [2.0, 2.0, 2.0])
+    assert failed.curve_ == twin.curve_ == [1.0, 2.0, 2.0]
     assert failed._rng.random() == twin._rng.random()
     assert failed._legacy.rand() == twin._legacy.rand()
     if not isinstance(random_state, int):

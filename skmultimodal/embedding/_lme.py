@@ -442,7 +442,8 @@ class _BaseLargeMarginEmbedding(ClassNamePrefixFeaturesOutMixin, ClassifierMixin
         y : ndarray of shape (n_samples,)
             Predicted class labels.
         """
-        return self.classes_[np.argmax(self._fitted_scores(X), axis=1)]
+        scores = self._fitted_scores(X)
+        return self.classes_[np.argmax(scores, axis=1)]
 
     def predict_proba(self, X):
         """Softmax of the class scores of :meth:`decision_function`.

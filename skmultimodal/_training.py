@@ -49,12 +49,13 @@ at a stop over the best, 1.5, and 6.5 for a loss approaching zero (LargeMarginEm
 without regularisation), which ends far below its first value. The failures the checks
 exist for exceed them by orders of magnitude within a few epochs: LargeMarginEmbedding on
 features scaled by 1e6 (parameters 3e3 to 5e3 times their start in the first epoch), on
-raw pixels or at ``learning_rate=0.1`` (loss 140 to 3800 times its first value by epoch 6,
+raw pixels or at ``learning_rate=0.1`` (loss 130 to 3800 times its first value by epoch 6,
 where early stopping used to report convergence), RankingEmbedding at
-``learning_rate=1e4`` (parameters 2e4 times) and ``learning_rate=100`` (400 to 500 times),
-DeepCCA's Adam at ``learning_rate_init=100`` (objective 70 to 250 times as far from its
-bound, parameters 160 to 280 times). ``tests/test_training.py`` and the estimators' tests
-check both sides on small problems.
+``learning_rate=1e4`` (parameters 1.6e4 to 1.9e4 times) and ``learning_rate=100`` (450 to
+500 times), DeepCCA's Adam at ``learning_rate_init=100`` (objective 70 to 250 times as far
+from its bound, parameters 160 to 280 times). Adam at a learning rate of 10 moves the
+parameters 30 to 70 times their start without blowing up and is not flagged.
+``tests/test_training.py`` and the estimators' tests check both sides on small problems.
 
 Using the driver
 ----------------

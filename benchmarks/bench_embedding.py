@@ -16,7 +16,7 @@ Quality.
 2. The synthetic hierarchy of ``make_hierarchical_classification`` (24 classes in 4
    superclasses, 8 attributes, noise 2): flat hit@k and hierarchical precision@k (DeViSE
    form, ``skmultimodal.metrics``) of LME and USE variants with 2, 5 and 20 training samples
-   per class, beside the slides' AwA table (seed 004).
+   per class, beside the AwA results of Hwang & Sigal (2014).
 3. ``load_digits_halves``: left-half <-> right-half retrieval of held-out images (R@1, R@5,
    R@10 both ways, median rank) for CCA and RankingEmbedding (linear / one hidden layer, sum
    over negatives / hardest negative).
@@ -200,7 +200,7 @@ def few_shot(seeds, shot_list):
         for name in variants:
             values = 100 * np.mean(table[name], axis=0)
             print(f"{shots:5d} {name:30s} " + " ".join(f"{v:6.1f}" for v in values))
-    print("Slides' AwA table (Hwang & Sigal 2014), all samples: LME 44.76 / 58.08 / 75.11 "
+    print("AwA results of Hwang & Sigal (2014), all samples: LME 44.76 / 58.08 / 75.11 "
           "hit@1/2/5, 44.84 / 49.87 hp@2/5; USE-No Reg. 45.93 / 59.37 / 74.97, 47.13 / 51.04; "
           "USE-Reg. 46.42 / 59.54 / 76.62, 47.39 / 53.35. With 2 samples per class, hit@1: "
           "LME 38.93, USE-No Reg. 44.87 (+5.9), USE-Reg. 49.87 (printed as +5.0).")

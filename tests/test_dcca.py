@@ -10,6 +10,7 @@ from sklearn.exceptions import ConvergenceWarning
 from skmultimodal import CCA, DeepCCA
 from skmultimodal.cross_decomposition._dcca import correlation_objective
 from skmultimodal.datasets import make_nonlinear_views
+from test_training import assert_same_state
 
 
 def _nonlinear(n, seed=0):
@@ -97,7 +98,8 @@ def test_missing_views_pickle_and_errors():
 
 
 def test_autoencoder_gradient_and_pretraining():
-    from skmultimodal.cross_decomposition._dcca import _MLP, _pretrain, autoencoder_loss
+    from skmultimodal._nn import MLP
+    from skmultimodal.cross_decomposition._dcca import _pretrain, autoencoder_loss
 
     rng = np.random.default_rng(0)
     A = rng.normal(size=(12, 4))
@@ -114,7 +116,7 @@ def test_autoencoder_gradient_and_pretraining():
         assert numeric == pytest.approx(grad[i], abs=1e-7)
     # pretraining the first layer lowers its reconstruction error from the random start
     X = _nonlinear(300)[:, :3]
-    net = _MLP([3, 8, 1], "tanh")
+    net = MLP([3, 8, 1], "tanh")
     start = net.init(np.random.default_rng(0))
     trained = _pretrain(net, start, X, 0.0, 100, np.random.default_rng(0))
 
@@ -130,3 +132,57 @@ def test_autoencoder_gradient_and_pretraining():
         est = DeepCCA(n_components=1, hidden_layer_sizes=(16,), pretrain_iter=50,
                       random_state=0).fit(_nonlinear(700))
     assert est.score(_nonlinear(300, seed=1)) > 0.9
+
+
+@pytest.mark.parametrize("hidden, problem", [
+    ((10, 5.4), "5.4 is not a positive integer"), ((-3,), "-3 is not a positive integer"),
+    ((10, 0), "0 is not a positive integer"),
+])
+def test_hidden_layer_sizes_are_validated(hidden, problem):
+    """These used to fail with "'int' object is not iterable", a ZeroDivisionError and a
+    message about a constant view."""
+    with pytest.raises(ValueError, match=f"hidden_layer_sizes=.*: {problem} layer width"):
+        DeepCCA(hidden_layer_sizes=hidden).fit(_nonlinear(50))
+
+
+@pytest.mark.parametrize("rate", [100.0, 1e4])
+def test_an_adam_blow_up_says_so(rate):
+    """learning_rate_init=100 used to end in "View 'm1' is constant" from the final CCA, and
+    1e4 in a silent canonical correlation of 7e-21."""
+    X = _nonlinear(500)
+    with pytest.raises(FloatingPointError, match=f"DeepCCA diverged in epoch 1: .*Lower "
+                       f"learning_rate_init \\(now learning_rate_init={rate}\\)"):
+        DeepCCA(n_components=1, hidden_layer_sizes=(32,), solver="adam", max_iter=50,
+                batch_size=100, learning_rate_init=rate, random_state=0).fit(X)
+    healthy = DeepCCA(n_components=1, hidden_layer_sizes=(32,), solver="adam", max_iter=50,
+                      batch_size=100, learning_rate_init=0.1, random_state=0).fit(X)
+    assert healthy.canonical_correlations_[0] > 0.95
+    assert len(healthy.loss_curve_) == healthy.n_iter_ == 50
+
+
+def test_collapsed_outputs_are_reported_as_a_training_failure():
+    """The last line of defence after training: outputs without variance (saturated or dead
+    units) are reported as the training's failure, not as a property of view 'm0'."""
+    rng = np.random.default_rng(0)
+    outputs = [np.ones((20, 2)), rng.normal(size=(20, 2))]
+    for solver, advice in (("adam", "learning_rate_init"), ("lbfgs", "alpha")):
+        est = DeepCCA(n_components=1, solver=solver)
+        with pytest.raises(ValueError, match="trained networks give outputs that cannot be "
+                           f"correlated: View 'm0' is constant.*{advice}"):
+            est._output_cca(outputs)
+
+
+def test_a_failed_fit_leaves_the_estimator_and_its_generator_as_before():
+    X = _nonlinear(300)
+    make = lambda: DeepCCA(n_components=1, hidden_layer_sizes=(8,), solver="adam",
+                           max_iter=5, batch_size=100, learning_rate_init=0.01,
+                           random_state=np.random.RandomState(3)).fit(X)
+    failed, twin = make(), make()
+    for est in (failed, twin):
+        est.set_params(learning_rate_init=1e4)
+    with pytest.raises(FloatingPointError):
+        failed.fit(X)
+    assert_same_state(failed, twin)
+    for est in (failed, twin):
+        est.set_params(learning_rate_init=0.01)
+    assert_same_state(failed.fit(X), twin.fit(X))  # the generator had not moved

@@ -13,6 +13,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
+from skmultimodal._training import DIVERGENCE_RATIO, RUNAWAY_RATIO
 from skmultimodal.datasets import make_hierarchical_classification
 from skmultimodal.embedding import (
     LargeMarginEmbedding,
@@ -21,6 +22,7 @@ from skmultimodal.embedding import (
 )
 from skmultimodal.embedding._use import hierarchy_nodes, sibling_pairs
 from skmultimodal.metrics import hierarchical_precision_at_k, hit_at_k
+from test_training import assert_same_state
 
 # -- an independent numpy statement of the objectives -----------------------------------------
 
@@ -220,8 +222,9 @@ def test_warp_rank_estimate_on_constructed_case(n_violators):
     weight = np.empty(n_rows)
     trials = np.empty(n_rows, dtype=np.intp)
     state = np.array([12345, 67890], dtype=np.uint64)
-    _kernels.warp_sample(Z, U, np.ones(n_rows), np.ones(n_classes), y, n_classes, 1.0, False,
-                         n_classes - 1, L, state, negative, weight, trials)
+    _kernels.warp_sample(np.empty((0, 0)), Z, U, np.ones(n_rows), np.ones(n_classes), y,
+                         n_classes, 1.0, False, n_classes - 1, L, state, negative, weight,
+                         trials)
     if n_violators == 0:
         assert np.all(negative == -1) and np.all(trials == 9) and np.all(weight == 0)
         return
@@ -254,12 +257,9 @@ def test_warp_sampler_from_the_similarity_matrix_makes_the_same_draws(metric):
     for dense in (True, False):
         out = np.empty(200, dtype=np.intp), np.empty(200), np.empty(200, dtype=np.intp)
         state = np.array([7, 11], dtype=np.uint64)
-        if dense:
-            _kernels.warp_sample_dense(est._similarities(Z, U, znorm, unorm), y, 12,
-                                       est._margin, 11, est._rank_weight, state, *out)
-        else:
-            _kernels.warp_sample(Z, U, znorm, unorm, y, 12, est._margin, metric == "cosine",
-                                 11, est._rank_weight, state, *out)
+        S = est._similarities(Z, U, znorm, unorm) if dense else np.empty((0, 0))
+        _kernels.warp_sample(S, Z, U, znorm, unorm, y, 12, est._margin, metric == "cosine",
+                             11, est._rank_weight, state, *out)
         outputs.append(out)
     for a, b in zip(*outputs):
         np.testing.assert_array_equal(a, b)
@@ -273,7 +273,7 @@ def test_warp_max_trials_caps_draws():
     U[0, 0] = 1.0  # no violator
     L = _kernels.harmonic_weights(n_classes)
     out = np.empty(3, dtype=np.intp), np.empty(3), np.empty(3, dtype=np.intp)
-    _kernels.warp_sample(np.zeros((3, 1)), U, np.ones(3), np.ones(n_classes),
+    _kernels.warp_sample(np.empty((0, 0)), np.zeros((3, 1)), U, np.ones(3), np.ones(n_classes),
                          np.zeros(3, dtype=np.intp), n_classes, 1.0, False, 2, L,
                          np.array([1, 2], dtype=np.uint64), *out)
     assert np.all(out[2] == 2) and np.all(out[0] == -1)
@@ -523,8 +523,93 @@ def test_divergence_names_the_learning_rate(digits):
     X, _, y, _ = digits
     est = LargeMarginEmbedding(n_components=4, learning_rate=1e12, max_iter=5, random_state=0)
     with pytest.raises(FloatingPointError, match="learning_rate=1000000000000.0"):
-        est.fit(X * 100, y)
+        est.fit(X, y)
     assert not hasattr(est, "coef_")
+
+
+def _sixty_rows(digits):
+    X, _, y, _ = digits
+    rows = np.random.default_rng(0).choice(y.size, 60, replace=False)
+    return X[rows], y[rows]
+
+
+@pytest.mark.parametrize("Estimator", [LargeMarginEmbedding, UnifiedSemanticEmbedding])
+def test_unscaled_features_warn_at_fit_and_their_blow_up_raises(digits, Estimator):
+    """Standardised features times 1e6 (60 rows): the loss used to go from 1.9e12 to 3.2e61
+    in 6 epochs, stopped by the stopping rule as converged, training accuracy 0.0."""
+    X, y = _sixty_rows(digits)
+    with pytest.warns(UserWarning, match="feature .* root mean square .*e\\+06.*Put a "
+                      "StandardScaler in the Pipeline") as record:
+        with pytest.raises(FloatingPointError, match="diverged in epoch 1.*Lower "
+                           "learning_rate \\(now learning_rate=0.01\\) \\(or the momentum\\)"
+                           "\\. Likely cause: the features are not standardised"):
+            Estimator(random_state=0).fit(X * 1e6, y)
+    assert sum(issubclass(w.category, UserWarning) for w in record) == 1
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        _fitted(Estimator(n_components=4, max_iter=3, random_state=0), X, y)
+
+
+def test_tiny_features_warn_and_raw_pixels_raise():
+    X, y = load_digits(return_X_y=True)
+    with pytest.warns(UserWarning, match="at most 0.00.*far below the unit scale"):
+        _fitted(LargeMarginEmbedding(n_components=4, max_iter=2, random_state=0),
+                X * 1e-4, y)
+    # raw pixels (0-16) used to diverge silently: loss 1.6e4 -> 1.4e7, accuracy 0.49
+    with pytest.warns(UserWarning, match="feature .* root mean square"):
+        with pytest.raises(FloatingPointError, match="grew from its first value"):
+            LargeMarginEmbedding(random_state=0).fit(X, y)
+
+
+def test_a_blow_up_is_not_reported_as_convergence(digits):
+    """learning_rate=0.1 on standardised digits: the loss grew from 7.5 to 1.8e3 in 6 epochs
+    and the stopping rule reported convergence (test accuracy 0.76, 0.95 at the default)."""
+    X, _, y, _ = digits
+    with pytest.raises(FloatingPointError, match="LargeMarginEmbedding diverged.*its loss"):
+        LargeMarginEmbedding(learning_rate=0.1, random_state=0).fit(X, y)
+
+
+@pytest.mark.parametrize("params", [
+    dict(), dict(metric="cosine", sampling="all", solver="adam"),
+    dict(early_stopping=True, max_iter=300),
+])
+def test_healthy_training_stays_far_from_the_divergence_thresholds(digits, params):
+    X, _, y, _ = digits
+    est = _fitted(LargeMarginEmbedding(random_state=0, **params), X, y)
+    history = est._history
+    assert max(est.loss_curve_) < 0.05 * DIVERGENCE_RATIO * history.first_value
+    rms = np.sqrt(np.mean(np.concatenate([est.coef_.ravel(), est.node_embeddings_.ravel()])
+                          ** 2))
+    assert rms < 0.05 * RUNAWAY_RATIO * max(history.initial_rms, 1.0)
+
+
+@pytest.mark.parametrize("Estimator, params", [
+    (LargeMarginEmbedding, dict()),
+    (LargeMarginEmbedding, dict(solver="adam", sampling="all")),
+    (UnifiedSemanticEmbedding, dict(class_hierarchy={0: "low", 1: "low", 2: "high"},
+                                    class_attributes=np.eye(10)[:, :4] + 0.0)),
+])
+def test_a_failed_call_leaves_the_estimator_bit_identical(digits, Estimator, params):
+    """A divergence in partial_fit or a warm-started fit leaves everything as before, the
+    random generator and the WARP sampler's state included: the next call does what it
+    would have done."""
+    X, _, y, _ = digits
+    X, y = X[:300], y[:300]
+    make = lambda: _fitted(Estimator(n_components=4, max_iter=2, warm_start=True,
+                                     random_state=0, **params), X, y)
+    failed, twin = make(), make()
+    assert_same_state(failed, twin)
+    rate = twin.learning_rate
+    for est in (failed, twin):
+        est.set_params(learning_rate=1e20)
+    for call in (lambda: failed.partial_fit(X, y), lambda: failed.fit(X, y)):
+        with pytest.raises(FloatingPointError):
+            call()
+        assert_same_state(failed, twin)
+    for est in (failed, twin):
+        est.set_params(learning_rate=rate)
+    assert_same_state(failed.partial_fit(X, y), twin.partial_fit(X, y))
+    assert_same_state(_fitted(failed, X, y), _fitted(twin, X, y))
 
 
 def test_convergence_warning_and_stopping(digits):
@@ -638,7 +723,8 @@ def _evaluate(est, X, y, hierarchy):
 
 @pytest.mark.parametrize("shots, min_hit_gain", [(2, 0.015), (5, 0.0)])
 def test_use_beats_lme_in_few_shot_and_on_hierarchical_precision(shots, min_hit_gain):
-    """The direction of the slides' AwA table (USE +5 hit@1 points at 2 samples per class).
+    """The direction of Hwang & Sigal's (2014) AwA results (USE +5 hit@1 points at 2 samples
+    per class).
 
     Measured with the defaults on this protocol over seeds 0-19 (24 classes in 4
     superclasses, 8 attributes; test on all samples but the training shots), USE - LME in

@@ -12,11 +12,14 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from skmultimodal import CCA
+from skmultimodal._training import DIVERGENCE_RATIO, RUNAWAY_RATIO
 from skmultimodal.datasets import load_digits_halves
 from skmultimodal.embedding import RankingEmbedding
 from skmultimodal.embedding._ranking import ranking_loss
 from skmultimodal.metrics import recall_at_k
 from skmultimodal.retrieval import nearest_neighbors
+from test_nn import numerical_gradient
+from test_training import assert_same_state
 
 
 def _unit(A):
@@ -24,7 +27,7 @@ def _unit(A):
 
 
 def reference_ranking_loss(A, B, margin, max_violation):
-    """Seed 003's cost written with loops over pairs and contrastive samples."""
+    """Kiros, Salakhutdinov & Zemel's (2014) cost with loops over pairs and contrastive rows."""
     n = A.shape[0]
     def s(x, v):  # cosine of unit rows
         return float(x @ v)
@@ -35,16 +38,6 @@ def reference_ranking_loss(A, B, margin, max_violation):
         caption = [max(0.0, margin - s(B[i], A[i]) + s(B[i], A[k])) for k in range(n) if k != i]
         total += (max(image) + max(caption)) if max_violation else (sum(image) + sum(caption))
     return total / n
-
-
-def _numerical(f, x, eps=1e-6):
-    grad = np.zeros_like(x)
-    for idx in np.ndindex(x.shape):
-        plus, minus = x.copy(), x.copy()
-        plus[idx] += eps
-        minus[idx] -= eps
-        grad[idx] = (f(plus) - f(minus)) / (2 * eps)
-    return grad
 
 
 def _latent_pairs(n=300, seed=0, noise=0.1):
@@ -83,10 +76,10 @@ def test_ranking_loss_matches_loops_and_finite_differences(max_violation):
     A, B = _unit(rng.standard_normal((7, 3))), _unit(rng.standard_normal((7, 3)))
     loss, grad_A, grad_B = ranking_loss(A, B, 0.3, max_violation)
     assert loss == pytest.approx(reference_ranking_loss(A, B, 0.3, max_violation), rel=1e-12)
-    np.testing.assert_allclose(
-        grad_A, _numerical(lambda a: ranking_loss(a, B, 0.3, max_violation)[0], A), atol=1e-7)
-    np.testing.assert_allclose(
-        grad_B, _numerical(lambda b: ranking_loss(A, b, 0.3, max_violation)[0], B), atol=1e-7)
+    np.testing.assert_allclose(grad_A, numerical_gradient(
+        lambda a: ranking_loss(a, B, 0.3, max_violation)[0], A), atol=1e-7)
+    np.testing.assert_allclose(grad_B, numerical_gradient(
+        lambda b: ranking_loss(A, b, 0.3, max_violation)[0], B), atol=1e-7)
     if max_violation:  # only the hardest negative of each direction counts
         assert loss <= ranking_loss(A, B, 0.3, False)[0]
 
@@ -122,7 +115,7 @@ def test_objective_gradient_through_networks_and_normalisation(hidden, max_viola
             changed[m] = theta
             return reference(changed)
 
-        np.testing.assert_allclose(grads[m], _numerical(f, thetas[m]), atol=1e-6)
+        np.testing.assert_allclose(grads[m], numerical_gradient(f, thetas[m]), atol=1e-6)
 
 
 # -- the NaN-block convention -----------------------------------------------------------------
@@ -237,6 +230,57 @@ def test_divergence_names_the_learning_rate():
     with pytest.raises(FloatingPointError, match="learning_rate=0.5"):
         est.partial_fit(X)
     assert est.n_iter_ == 2 and np.all(np.isfinite(est.networks_[0]))
+
+
+def test_a_large_learning_rate_raises_naming_it():
+    """learning_rate=1e4 (4 components): the loss went 2.4e5 -> 1.1e6 -> 2.5e5, stopped after
+    6 epochs without a warning and a retrieval score of 0.06 (0.99 at the default)."""
+    rng = np.random.default_rng(0)
+    latent = rng.standard_normal((300, 4))
+    X = np.hstack([latent @ rng.standard_normal((4, 10)), latent @ rng.standard_normal((4, 6))])
+    with pytest.raises(FloatingPointError, match="RankingEmbedding diverged in epoch 1: the "
+                       "root mean square of its parameters ran away.*learning_rate=10000.0"):
+        RankingEmbedding(n_components=4, learning_rate=1e4, modalities=[10, 6],
+                         random_state=0).fit(X)
+    healthy = _fit(RankingEmbedding(n_components=4, modalities=[10, 6], random_state=0), X)
+    assert max(healthy.loss_curve_) < 0.05 * DIVERGENCE_RATIO * healthy._history.first_value
+    rms = np.sqrt(np.mean(np.concatenate(healthy.networks_) ** 2))
+    assert rms < 0.05 * RUNAWAY_RATIO * max(healthy._history.initial_rms, 1.0)
+
+
+def test_unscaled_features_warn_once_at_fit():
+    X = _latent_pairs(n=100)
+    with pytest.warns(UserWarning, match="RankingEmbedding: the features are not standardised "
+                      "\\(every feature has root mean square at most .*StandardScaler") as record:
+        _fit(RankingEmbedding(modalities=[10, 6], max_iter=2, random_state=0), X * 1e-4)
+    assert len([w for w in record if w.category is UserWarning]) == 1
+    missing = X * 1e3
+    missing[:10, :10] = np.nan  # rows missing a modality do not count
+    with pytest.warns(UserWarning, match="root mean square .*e\\+03"):
+        _fit(RankingEmbedding(modalities=[10, 6], max_iter=2, random_state=0), missing)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        est = _fit(RankingEmbedding(modalities=[10, 6], max_iter=2, random_state=0), X)
+        est.partial_fit(X * 1e-4)  # a later chunk: no warning, the model exists
+
+
+@pytest.mark.parametrize("hidden", [(), (6,)])
+def test_a_failed_call_leaves_the_estimator_bit_identical(hidden):
+    X = _latent_pairs(n=200)
+    make = lambda: _fit(RankingEmbedding(n_components=3, modalities=[10, 6],
+                                         hidden_layer_sizes=hidden, max_iter=2,
+                                         warm_start=True, random_state=0), X)
+    failed, twin = make(), make()
+    for est in (failed, twin):
+        est.set_params(learning_rate=1e6)
+    for call in (lambda: failed.partial_fit(X), lambda: failed.fit(X)):
+        with pytest.raises(FloatingPointError):
+            call()
+        assert_same_state(failed, twin)
+    for est in (failed, twin):
+        est.set_params(learning_rate=0.01)
+    assert_same_state(failed.partial_fit(X), twin.partial_fit(X))
+    assert_same_state(_fit(failed, X), _fit(twin, X))
 
 
 def test_verbose(capsys):

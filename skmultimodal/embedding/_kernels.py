@@ -6,11 +6,12 @@ Every hinge of the large-margin models compares, for one sample ``i`` with embed
 ``h = margin - s(z_i, u_a) + s(z_i, u_b)``, loss ``w * max(0, h)``,
 
 with the similarity ``s`` either ``-||z - u||^2`` (``cosine=False``, the squared euclidean
-distance of seed 004, so that ``h = margin + D(z, u_a) - D(z, u_b)``) or the cosine
-``z.u / (|z| |u|)``. The classification loss L_C (positive: the true class, negative: a
-violating class) and the ontology loss L_S (positive: an ancestor, negative: one of its
-siblings) are both lists of such ``(row, positive, negative, weight)`` quadruples, so one
-kernel computes their value and gradient.
+distance ``D`` of large-margin embeddings (Weinberger & Chapelle 2009), so that
+``h = margin + D(z, u_a) - D(z, u_b)``) or the cosine ``z.u / (|z| |u|)``. The
+classification loss L_C (positive: the true class, negative: a violating class) and the
+ontology loss L_S (positive: an ancestor, negative: one of its siblings) are both lists of
+such ``(row, positive, negative, weight)`` quadruples, so one kernel computes their value
+and gradient.
 
 Random numbers come from the xoroshiro128++ generator of :mod:`skmultimodal._random`
 (state owned by the caller, seeded from the estimator's ``numpy.random.Generator``).
@@ -61,7 +62,7 @@ def harmonic_weights(n_classes, dtype=np.float64):
 
 
 @kernel
-def warp_sample(Z, U, znorm, unorm, y, n_classes, margin, cosine, max_trials, rank_weight,
+def warp_sample(S, Z, U, znorm, unorm, y, n_classes, margin, cosine, max_trials, rank_weight,
                 state, negative, weight, trials):
     """The WSABIE/WARP sampler (Weston, Bengio & Usunier 2011), one violator per row.
 
@@ -72,8 +73,14 @@ def warp_sample(Z, U, znorm, unorm, y, n_classes, margin, cosine, max_trials, ra
     ``rank = floor((n_classes - 1) / N)`` and the row's weight is
     ``rank_weight[rank] = L(rank) = sum_{j <= rank} 1/j``. Rows without a violator get
     ``negative = -1`` and weight 0. ``trials[i]`` records ``N`` (``max_trials`` when none).
+
+    The similarities are read from ``S`` (rows x classes, up to a per-row constant: one
+    matrix product per batch) unless ``S`` has no rows; then each drawn class's similarity
+    is computed from ``Z``, ``U`` and their norms (memory independent of the number of
+    classes). The draws and decisions are the same either way.
     """
     n = Z.shape[0]
+    dense = S.shape[0] > 0
     s0, s1 = state[0], state[1]
     others = n_classes - 1
     for i in range(n):
@@ -83,7 +90,11 @@ def warp_sample(Z, U, znorm, unorm, y, n_classes, margin, cosine, max_trials, ra
         trials[i] = max_trials
         if others < 1:
             continue
-        s_pos = _similarity(Z, U, znorm, unorm, i, yi, cosine)
+        threshold, s_pos = margin - margin, 0.0
+        if dense:
+            threshold = S[i, yi] - margin
+        else:
+            s_pos = _similarity(Z, U, znorm, unorm, i, yi, cosine)
         for t in range(max_trials):
             u, s0, s1 = next_uniform(s0, s1)
             c = int(u * others)
@@ -91,42 +102,11 @@ def warp_sample(Z, U, znorm, unorm, y, n_classes, margin, cosine, max_trials, ra
                 c = others - 1
             if c >= yi:
                 c += 1
-            if margin - s_pos + _similarity(Z, U, znorm, unorm, i, c, cosine) > 0.0:
-                negative[i] = c
-                weight[i] = rank_weight[others // (t + 1)]
-                trials[i] = t + 1
-                break
-    state[0], state[1] = s0, s1
-
-
-@kernel
-def warp_sample_dense(S, y, n_classes, margin, max_trials, rank_weight, state, negative, weight,
-                      trials):
-    """:func:`warp_sample` reading the similarities from a precomputed matrix.
-
-    ``S[i, c]`` is the similarity of row ``i`` to class ``c`` up to a per-row constant (one
-    matrix product per batch, faster than per-draw dot products for moderate numbers of
-    classes). The draws and the decisions are the same as :func:`warp_sample`'s.
-    """
-    n = S.shape[0]
-    s0, s1 = state[0], state[1]
-    others = n_classes - 1
-    for i in range(n):
-        yi = y[i]
-        negative[i] = -1
-        weight[i] = 0.0
-        trials[i] = max_trials
-        if others < 1:
-            continue
-        threshold = S[i, yi] - margin
-        for t in range(max_trials):
-            u, s0, s1 = next_uniform(s0, s1)
-            c = int(u * others)
-            if c >= others:
-                c = others - 1
-            if c >= yi:
-                c += 1
-            if S[i, c] > threshold:
+            if dense:
+                violates = S[i, c] > threshold
+            else:
+                violates = margin - s_pos + _similarity(Z, U, znorm, unorm, i, c, cosine) > 0.0
+            if violates:
                 negative[i] = c
                 weight[i] = rank_weight[others // (t + 1)]
                 trials[i] = t + 1

@@ -1,7 +1,6 @@
-"""Large-margin label embedding (seed 004, "Discriminative Embeddings"), trained by WARP SGD."""
+"""Large-margin label embedding (Weinberger & Chapelle 2009), trained with WARP (Weston,
+Bengio & Usunier 2011)."""
 
-import time
-import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -13,16 +12,15 @@ from sklearn.base import (
     TransformerMixin,
     _fit_context,
 )
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.model_selection import train_test_split
-from sklearn.utils import gen_batches
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.multiclass import _check_partial_fit_first_call, check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .._utils import as_generator, keep_state_on_error
 from .._random import new_state
+from .._training import TRAINING_CONSTRAINTS, EpochLoop, TrainingHistory, make_optimizer
+from .._training import minibatch_epoch, n_minibatches, resume_state, validation_split
+from .._utils import as_generator, keep_state_on_error, unscaled_hint, warn_if_unscaled
 from . import _kernels
 
 # While a batch's similarity matrix (rows x classes) has at most this many entries, the WARP
@@ -53,24 +51,17 @@ class _BaseLargeMarginEmbedding(ClassNamePrefixFeaturesOutMixin, ClassifierMixin
         "alpha_U": [Interval(Real, 0, None, closed="left")],
         "sampling": [StrOptions({"warp", "all"})],
         "max_trials": [Interval(Integral, 1, None, closed="left"), None],
-        "learning_rate": [Interval(Real, 0, None, closed="neither")],
         "solver": [StrOptions({"sgd", "adam"})],
         "momentum": [Interval(Real, 0, 1, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
-        "max_iter": [Interval(Integral, 1, None, closed="left")],
-        "tol": [Interval(Real, None, None, closed="neither")],
-        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
-        "early_stopping": ["boolean"],
-        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
-        "warm_start": ["boolean"],
-        "random_state": ["random_state"],
-        "verbose": ["verbose"],
+        **TRAINING_CONSTRAINTS,
     }
 
     # -- parameters and validation ----------------------------------------------------------
 
     @property
     def _n_features_out(self):
+        check_is_fitted(self)  # get_feature_names_out before fit: NotFittedError
         return self.n_components
 
     @property
@@ -132,13 +123,12 @@ class _BaseLargeMarginEmbedding(ClassNamePrefixFeaturesOutMixin, ClassifierMixin
         max_trials = n_classes - 1 if self.max_trials is None else self.max_trials
         margin = Z.dtype.type(self._margin)
         if n * n_classes <= _DENSE_WARP_ENTRIES:
-            _kernels.warp_sample_dense(self._similarities(Z, U, znorm, unorm), y_idx,
-                                       n_classes, margin, max_trials, self._rank_weight, state,
-                                       negative, weight, trials)
+            S = self._similarities(Z, U, znorm, unorm)
         else:
-            _kernels.warp_sample(Z, U, znorm, unorm, y_idx, n_classes, margin,
-                                 self.metric == "cosine", max_trials, self._rank_weight, state,
-                                 negative, weight, trials)
+            S = np.empty((0, 0), dtype=Z.dtype)  # similarities computed per draw
+        _kernels.warp_sample(S, Z, U, znorm, unorm, y_idx, n_classes, margin,
+                             self.metric == "cosine", max_trials, self._rank_weight, state,
+                             negative, weight, trials)
         return np.arange(n), y_idx, negative, weight
 
     def _similarities(self, Z, U, znorm, unorm):
@@ -149,7 +139,7 @@ class _BaseLargeMarginEmbedding(ClassNamePrefixFeaturesOutMixin, ClassifierMixin
         return 2 * Z @ Uc.T - np.einsum("ij,ij->i", Uc, Uc)
 
     def _all_pairs(self, y_idx, dtype):
-        """Every (sample, true class, other class) pair with weight 1: the slides' L_C."""
+        """Every (sample, true class, other class) pair with weight 1: the sum ``L_C``."""
         n, n_classes = y_idx.size, len(self.classes_)
         rows = np.repeat(np.arange(n), n_classes - 1)
         others = np.tile(np.arange(n_classes - 1), n)
@@ -243,7 +233,9 @@ class _BaseLargeMarginEmbedding(ClassNamePrefixFeaturesOutMixin, ClassifierMixin
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Training features (standardise them, e.g. with a StandardScaler).
+            Training features. Standardise them (a StandardScaler in a Pipeline): the
+            defaults assume zero mean and unit variance, and a new model warns when a
+            feature's root mean square is above 10 or every feature's below 0.05.
         y : array-like of shape (n_samples,)
             Class labels.
 
@@ -251,6 +243,14 @@ class _BaseLargeMarginEmbedding(ClassNamePrefixFeaturesOutMixin, ClassifierMixin
         -------
         self : object
             The fitted estimator.
+
+        Raises
+        ------
+        FloatingPointError
+            If training diverges: the loss grows a hundredfold over its first epoch's, the
+            parameters' root mean square a hundredfold over its start (or 1), a stop comes
+            with the loss ten times its best and above its first value, or values become
+            NaN. The estimator is left as it was before the call.
         """
         warm = self.warm_start and hasattr(self, "coef_")
         X, y = self._check_X_y(X, y, reset=not warm)
@@ -298,6 +298,7 @@ class _BaseLargeMarginEmbedding(ClassNamePrefixFeaturesOutMixin, ClassifierMixin
                 f"{type(self).__name__} needs at least 2 classes to learn a ranking of labels; "
                 f"got 1 class: {self.classes_[0]!r}."
             )
+        warn_if_unscaled(self, X, "its defaults (learning_rate, margin, alpha_W)")
         n_nodes = self._semantic_setup()
         dtype = X.dtype
         self._rng = as_generator(self.random_state)
@@ -311,12 +312,8 @@ class _BaseLargeMarginEmbedding(ClassNamePrefixFeaturesOutMixin, ClassifierMixin
         self._optimizer_state = None
         self._state = new_state(rng)
         self._rank_weight = _kernels.harmonic_weights(len(self.classes_), dtype)
-        self.n_iter_ = 0
+        self._history = TrainingHistory.start(self, validation=self.early_stopping)
         self.t_ = 0
-        self.loss_curve_ = []
-        self.validation_scores_ = [] if self.early_stopping else None
-        self.best_validation_score_ = None
-        self.best_loss_ = np.inf
 
     def _initial_node_embeddings(self, X, y_idx, W, n_nodes):
         """Each class's mean embedded sample ``W x`` (zero for a class absent from X).
@@ -349,128 +346,48 @@ class _BaseLargeMarginEmbedding(ClassNamePrefixFeaturesOutMixin, ClassifierMixin
         """Run up to ``n_epochs`` epochs on copies of the parameters; store them at the end."""
         rng = self._rng
         params = {k: v.copy() for k, v in self._params().items()}
-        if self._optimizer_state:
-            opt = {k: (v.copy() if isinstance(v, np.ndarray) else v)
-                   for k, v in self._optimizer_state.items()}
-        else:
-            opt = {"step": 0}
-            for k in self._trainable:
-                opt[k] = np.zeros_like(params[k])
-                opt[k + "_sq"] = np.zeros_like(params[k])
+        optimizer = make_optimizer(self.solver, self.learning_rate, self.momentum)
+        opt_state = resume_state(optimizer, self._optimizer_state,
+                                 {k: params[k] for k in self._trainable})
         state = self._state.copy()
-        curve = list(self.loss_curve_)
-        X_val = y_val = None
+        validate = None
         if self.early_stopping and check_convergence:
-            X, X_val, y_idx, y_val = self._validation_split(X, y_idx, rng)
-        validation = list(self.validation_scores_ or [])
-        best_score = self.best_validation_score_
-        best_loss = self.best_loss_
-        best_params, no_improvement, converged = None, 0, False
-        n_samples = X.shape[0]
-        epochs_run = 0
-        for epoch in range(n_epochs):
-            tic = time.perf_counter()
-            order = rng.permutation(n_samples)
-            total = 0.0
-            with np.errstate(over="ignore", invalid="ignore"):
-                for batch in gen_batches(n_samples, self.batch_size):
-                    rows = order[batch]
-                    value, grads = self._objective(params, X[rows], y_idx[rows], state=state)
-                    total += value * rows.size
-                    self._step(params, grads, opt)
-                    self._project(params)
-                    self.t_ += rows.size
-            epochs_run += 1
-            if not (np.isfinite(total) and all(np.all(np.isfinite(p)) for p in params.values())):
-                raise FloatingPointError(
-                    f"{type(self).__name__} diverged: its loss or parameters became NaN or "
-                    f"infinite in "
-                    f"epoch {self.n_iter_ + epochs_run} with learning_rate={self.learning_rate}. "
-                    "Lower the learning_rate (or the momentum) and standardise the features."
-                )
-            self._after_epoch(params)
-            curve.append(total / n_samples)
-            message = f"loss = {curve[-1]:.5f}"
-            if X_val is not None:
-                score = float(np.mean(self._predict_idx(params, X_val) == y_val))
-                validation.append(score)
-                message += f", validation accuracy = {score:.4f}"
-                if best_score is None or score > best_score + self.tol:
-                    no_improvement = 0
-                else:
-                    no_improvement += 1
-                if best_score is None or score > best_score:
-                    best_score = score
-                    best_params = {k: v.copy() for k, v in params.items()}
-            elif check_convergence:
-                no_improvement = 0 if curve[-1] < best_loss - self.tol else no_improvement + 1
-            best_loss = min(best_loss, curve[-1])
-            if self.verbose:
-                print(f"[{type(self).__name__}] epoch {self.n_iter_ + epochs_run}, {message}, "
-                      f"time = {time.perf_counter() - tic:.2f}s")
-            if check_convergence and no_improvement >= self.n_iter_no_change:
-                converged = True
-                if self.verbose:
-                    print(f"[{type(self).__name__}] no improvement greater than tol="
-                          f"{self.tol} for {self.n_iter_no_change} epochs; stopping.")
-                break
-        if check_convergence and not converged:
-            warnings.warn(
-                f"{type(self).__name__}: the maximum number of epochs max_iter={self.max_iter} "
-                "was reached and the optimisation has not converged yet; raise max_iter.",
-                ConvergenceWarning,
-            )
-        if best_params is not None:
-            params = best_params
-        self._store(params)
-        self._optimizer_state = opt
+            train, val = validation_split(X.shape[0], self.validation_fraction, rng,
+                                          stratify=y_idx)
+            X_val, y_val, X, y_idx = X[val], y_idx[val], X[train], y_idx[train]
+
+            def validation_accuracy():
+                return float(np.mean(self._predict_idx(params, X_val) == y_val))
+
+            validate = validation_accuracy
+
+        def objective(rows):
+            return self._objective(params, X[rows], y_idx[rows], state=state)
+
+        def after_update(rows):
+            self._project(params)
+            self.t_ += rows.size
+
+        def epoch():
+            return minibatch_epoch(rng.permutation(X.shape[0]), self.batch_size, objective,
+                                   params, optimizer, opt_state, after_update=after_update)
+
+        loop = EpochLoop(
+            type(self).__name__, self._history, max_epochs=n_epochs,
+            check_convergence=check_convergence, tol=self.tol,
+            n_iter_no_change=self.n_iter_no_change,
+            rate=("learning_rate", self.learning_rate),
+            advice=" (or the momentum)" if self.solver == "sgd" else "",
+            scale_hint=lambda: unscaled_hint(X), validation="validation accuracy",
+            verbose=self.verbose,
+        ).run(epoch, validate=validate, params=lambda: params,
+              hooks=[lambda epoch: self._after_epoch(params)],
+              updates_per_epoch=n_minibatches(X.shape[0], self.batch_size))
+        self._store(loop.best_params or params)
+        self._optimizer_state = opt_state
         self._state = state
-        self.n_iter_ += epochs_run
-        self.loss_curve_ = curve
-        self.best_loss_ = best_loss
-        if X_val is not None:
-            self.validation_scores_ = validation
-            self.best_validation_score_ = best_score
-
-    def _step(self, params, grads, opt):
-        """One update of every trainable parameter, in place (SGD with momentum, or Adam)."""
-        lr = self.learning_rate
-        opt["step"] += 1
-        if self.solver == "sgd":
-            for key, g in grads.items():
-                v = opt[key]
-                v *= self.momentum
-                v -= lr * g
-                params[key] += v
-            return
-        beta1, beta2, eps = 0.9, 0.999, 1e-8
-        t = opt["step"]
-        rate = lr * np.sqrt(1 - beta2**t) / (1 - beta1**t)
-        for key, g in grads.items():
-            m, v = opt[key], opt[key + "_sq"]
-            m *= beta1
-            m += (1 - beta1) * g
-            v *= beta2
-            v += (1 - beta2) * g * g
-            params[key] -= rate * m / (np.sqrt(v) + eps)
-
-    def _validation_split(self, X, y_idx, rng):
-        stratify = y_idx if np.bincount(y_idx).min() >= 2 else None
-        seed = int(rng.integers(np.iinfo(np.int32).max))
-        try:
-            X_train, X_val, y_train, y_val = train_test_split(
-                X, y_idx, test_size=self.validation_fraction, random_state=seed,
-                stratify=stratify)
-        except ValueError:
-            X_train, X_val, y_train, y_val = train_test_split(
-                X, y_idx, test_size=self.validation_fraction, random_state=seed)
-        if X_val.shape[0] < 2 or X_train.shape[0] < 2:
-            raise ValueError(
-                f"validation_fraction={self.validation_fraction} leaves {X_val.shape[0]} "
-                f"validation and {X_train.shape[0]} training samples; early stopping needs at "
-                "least 2 of each. Use more data, another fraction, or early_stopping=False."
-            )
-        return X_train, X_val, y_train, y_val
+        self._history = loop.history
+        loop.history.set_attributes(self, validation=validate is not None)
 
     # -- inference --------------------------------------------------------------------------
 
@@ -486,6 +403,10 @@ class _BaseLargeMarginEmbedding(ClassNamePrefixFeaturesOutMixin, ClassifierMixin
 
     def _predict_idx(self, params, X):
         return np.argmax(self._scores(params, X), axis=1)
+
+    def _fitted_scores(self, X):
+        check_is_fitted(self)
+        return self._scores(self._params(), self._check_X(X, reset=False))
 
     def decision_function(self, X):
         """Similarity of each sample to each class embedding.
@@ -504,9 +425,7 @@ class _BaseLargeMarginEmbedding(ClassNamePrefixFeaturesOutMixin, ClassifierMixin
         scores : ndarray of shape (n_samples, n_classes) or (n_samples,)
             Higher means closer.
         """
-        check_is_fitted(self)
-        X = self._check_X(X, reset=False)
-        scores = self._scores(self._params(), X)
+        scores = self._fitted_scores(X)
         if scores.shape[1] == 2:
             return scores[:, 1] - scores[:, 0]
         return scores
@@ -524,9 +443,8 @@ class _BaseLargeMarginEmbedding(ClassNamePrefixFeaturesOutMixin, ClassifierMixin
         y : ndarray of shape (n_samples,)
             Predicted class labels.
         """
-        check_is_fitted(self)
-        X = self._check_X(X, reset=False)
-        return self.classes_[self._predict_idx(self._params(), X)]
+        scores = self._fitted_scores(X)
+        return self.classes_[np.argmax(scores, axis=1)]
 
     def predict_proba(self, X):
         """Softmax of the class scores of :meth:`decision_function`.
@@ -547,9 +465,7 @@ class _BaseLargeMarginEmbedding(ClassNamePrefixFeaturesOutMixin, ClassifierMixin
         proba : ndarray of shape (n_samples, n_classes)
             Class probabilities, columns in the order of ``classes_``.
         """
-        check_is_fitted(self)
-        X = self._check_X(X, reset=False)
-        return softmax(self._scores(self._params(), X), axis=1)
+        return softmax(self._fitted_scores(X), axis=1)
 
     def predict_log_proba(self, X):
         """Logarithm of :meth:`predict_proba`.
@@ -564,9 +480,7 @@ class _BaseLargeMarginEmbedding(ClassNamePrefixFeaturesOutMixin, ClassifierMixin
         log_proba : ndarray of shape (n_samples, n_classes)
             Log class probabilities.
         """
-        check_is_fitted(self)
-        X = self._check_X(X, reset=False)
-        return log_softmax(self._scores(self._params(), X), axis=1)
+        return log_softmax(self._fitted_scores(X), axis=1)
 
     def transform(self, X):
         """Embed samples: ``W x``.
@@ -618,15 +532,16 @@ class LargeMarginEmbedding(_BaseLargeMarginEmbedding):
 
     Samples are mapped linearly, ``z = W x`` (``coef_``), and every class ``c`` gets an
     embedding ``u_c`` (``class_embeddings_``) in the same ``n_components``-dimensional
-    space; a sample is classified by its nearest class embedding (seed 004, "Discriminative
-    Embeddings"; Weinberger & Chapelle 2009, Bengio et al. 2010). The objective is
+    space; a sample is classified by its nearest class embedding (Weinberger & Chapelle
+    2009; Bengio, Weston & Grangier 2010), in the form of Hwang & Sigal (2014). The objective
+    is
 
     .. math::
 
         \min_{W, U} \frac{1}{n} \sum_i L_C(W, U, x_i, y_i)
         + \lambda_1 \|W\|_F^2 + \lambda_2 \|U\|_F^2
 
-    with the ranking hinge over the other classes ``c``, in the slides' two forms:
+    with the ranking hinge over the other classes ``c``, in one of two forms:
 
     - ``metric="euclidean"``: ``max(0, margin + D(W x_i, u_{y_i}) - D(W x_i, u_c))`` with
       ``D`` the squared euclidean distance;
@@ -635,7 +550,7 @@ class LargeMarginEmbedding(_BaseLargeMarginEmbedding):
 
     A sample ranked correctly beyond the margin contributes neither loss nor gradient.
 
-    ``sampling="all"`` sums the hinge over every other class (the slides' ``L_C``).
+    ``sampling="all"`` sums the hinge over every other class (``L_C`` as written).
     ``sampling="warp"`` (default) trains with the WARP sampler of WSABIE (Weston, Bengio &
     Usunier 2011): for each sample, other classes are drawn uniformly until one violates the
     margin; if that took ``N`` draws, the number of violators is estimated as
@@ -659,7 +574,7 @@ class LargeMarginEmbedding(_BaseLargeMarginEmbedding):
     metric : {"euclidean", "cosine"}, default="euclidean"
         Squared euclidean distance or cosine similarity (see above).
     margin : float or "auto", default="auto"
-        The hinge margin; "auto" is 1 for the euclidean form (the slides' ``1 + D - D``) and
+        The hinge margin; "auto" is 1 for the euclidean form (``1 + D - D``) and
         0.3 for the cosine, whose similarities lie in [-1, 1].
     alpha_W : float, default=0.01
         ``lambda_1``, the weight of ``||W||_F^2``.
@@ -713,6 +628,8 @@ class LargeMarginEmbedding(_BaseLargeMarginEmbedding):
         The same array (models with a class hierarchy also embed internal nodes).
     loss_curve_ : list of float
         Mean training objective per epoch (the sampled WARP loss for ``sampling="warp"``).
+    best_loss_ : float
+        The lowest value of ``loss_curve_``.
     validation_scores_ : list of float or None
         Validation accuracy per epoch with ``early_stopping``, else None.
     best_validation_score_ : float or None

@@ -1,7 +1,6 @@
-"""Visual-semantic ranking embedding (seed 003): two modalities, one cosine space."""
+"""Visual-semantic ranking embedding (Kiros, Salakhutdinov & Zemel 2014): two modalities,
+one cosine space."""
 
-import time
-import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -12,14 +11,14 @@ from sklearn.base import (
     TransformerMixin,
     _fit_context,
 )
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils import gen_batches
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from .._modalities import modality_widths, per_modality, validate_modal_data
-from .._utils import as_generator, keep_state_on_error
-from ..cross_decomposition._dcca import _ACTIVATIONS, _MLP
+from .._modalities import modality_widths, reject_second_view, validate_modal_data
+from .._nn import HIDDEN_ACTIVATIONS, MLP, layer_sizes
+from .._training import TRAINING_CONSTRAINTS, Adam, EpochLoop, TrainingHistory
+from .._training import minibatch_epoch, n_minibatches, resume_state, validation_split
+from .._utils import as_generator, keep_state_on_error, unscaled_hint, warn_if_unscaled
 from ..metrics import recall_at_k
 from ..retrieval import nearest_neighbors
 from ._kernels import row_norms_safe
@@ -34,7 +33,8 @@ def ranking_loss(A, B, margin, max_violation):
 
     ``L = sum_i sum_{k != i} [margin - S_ii + S_ik]_+ + [margin - S_ii + S_ki]_+``
 
-    (seed 003's cost: the image ``a_i`` against the contrastive captions ``b_k`` and the
+    (the pairwise ranking cost of Kiros, Salakhutdinov & Zemel 2014: the image ``a_i``
+    against the contrastive captions ``b_k`` and the
     caption ``b_i`` against the contrastive images ``a_k``); with ``max_violation`` each sum
     over ``k`` is replaced by its largest term, the hardest negative of VSE++ (Faghri et al.
     2018).
@@ -87,10 +87,13 @@ class RankingEmbedding(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
     linear map or a small multi-layer perceptron (``hidden_layer_sizes``). Embeddings are
     compared by cosine similarity, and training pulls the two modalities of a row together
     while pushing the other rows of the mini-batch away, with the bidirectional hinge of
-    seed 003 (see :func:`ranking_loss`): summed over the contrastive rows, or, with
-    ``max_violation=True``, only the hardest one of each direction (VSE++). Rows with a
-    missing modality (its block all NaN) are not pairs and are left out of training; rows
-    with both are. Training is mini-batch Adam with an L2 penalty ``alpha`` on the weights.
+    Kiros, Salakhutdinov & Zemel (2014; see :func:`ranking_loss`): summed over the
+    contrastive rows, or, with ``max_violation=True``, only the hardest one of each
+    direction (VSE++). Rows with a missing modality (its block all NaN) are not pairs and
+    are left out of training; rows with both are. Training is mini-batch Adam with an L2
+    penalty ``alpha`` on the weights. The networks' initialisation and the learning rate
+    assume standardised features: a new model warns when a feature's root mean square is
+    above 10 or every feature's below 0.05 (put a StandardScaler in the Pipeline).
 
     :meth:`transform` embeds whichever modality a row has, unit-normalised; a row with both
     gets the normalised mean of the two. So image-to-text retrieval is: transform the text
@@ -104,8 +107,8 @@ class RankingEmbedding(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
     modalities : None, list of int or list of (str, columns) tuples, default=None
         The two modalities' columns (see :ref:`data_model`); by default the two halves.
     hidden_layer_sizes : tuple of int or list of tuples, default=()
-        Hidden layers of each modality's network: ``()`` is a linear map; one tuple for both
-        modalities or a list with one tuple per modality.
+        Hidden layer widths (positive ints) of each modality's network: ``()`` is a linear
+        map; one tuple for both modalities or a list with one tuple per modality.
     activation : {"relu", "tanh", "logistic"}, default="relu"
         Hidden-layer non-linearity.
     margin : float, default=0.2
@@ -115,7 +118,9 @@ class RankingEmbedding(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
     alpha : float, default=1e-4
         L2 penalty on the weights (``alpha / 2 * ||W||^2`` per weight matrix).
     learning_rate : float, default=0.01
-        Adam step size.
+        Adam step size. Training that diverges (the loss a hundredfold its first epoch's,
+        the weights' root mean square a hundredfold its start, or NaN) raises
+        FloatingPointError naming it and leaves the estimator as it was.
     batch_size : int, default=128
         Number of pairs per mini-batch; the other pairs of the batch are the negatives.
     max_iter : int, default=100
@@ -143,6 +148,8 @@ class RankingEmbedding(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         The flat parameter vector of each modality's network.
     loss_curve_ : list of float
         Mean training objective (ranking loss plus penalty) per epoch.
+    best_loss_ : float
+        The lowest value of ``loss_curve_``.
     validation_scores_ : list of float or None
         Validation :meth:`score` per epoch with ``early_stopping``.
     best_validation_score_ : float or None
@@ -185,20 +192,12 @@ class RankingEmbedding(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         "n_components": [Interval(Integral, 1, None, closed="left")],
         "modalities": [None, list, tuple],
         "hidden_layer_sizes": [tuple, list],
-        "activation": [StrOptions(set(_ACTIVATIONS))],
+        "activation": [StrOptions(set(HIDDEN_ACTIVATIONS))],
         "margin": [Interval(Real, 0, None, closed="neither")],
         "max_violation": ["boolean"],
         "alpha": [Interval(Real, 0, None, closed="left")],
-        "learning_rate": [Interval(Real, 0, None, closed="neither")],
         "batch_size": [Interval(Integral, 2, None, closed="left")],
-        "max_iter": [Interval(Integral, 1, None, closed="left")],
-        "tol": [Interval(Real, None, None, closed="neither")],
-        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
-        "early_stopping": ["boolean"],
-        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
-        "warm_start": ["boolean"],
-        "random_state": ["random_state"],
-        "verbose": ["verbose"],
+        **TRAINING_CONSTRAINTS,
     }
 
     def __init__(self, n_components=32, *, modalities=None, hidden_layer_sizes=(),
@@ -226,6 +225,7 @@ class RankingEmbedding(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
 
     @property
     def _n_features_out(self):
+        check_is_fitted(self)  # get_feature_names_out before fit: NotFittedError
         return self.n_components
 
     # -- data -------------------------------------------------------------------------------
@@ -258,12 +258,8 @@ class RankingEmbedding(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         return complete
 
     def _build(self):
-        hidden = self.hidden_layer_sizes
-        if all(isinstance(h, Integral) for h in hidden):
-            hidden = [tuple(hidden)] * 2
-        hidden = per_modality(list(hidden), "hidden_layer_sizes", 2)
-        return [_MLP([w, *map(int, h), self.n_components], self.activation)
-                for w, h in zip(modality_widths(self.modalities_), hidden)]
+        return [MLP([w, *h, self.n_components], self.activation) for w, h in
+                zip(modality_widths(self.modalities_), layer_sizes(self.hidden_layer_sizes, 2))]
 
     # -- objective --------------------------------------------------------------------------
 
@@ -282,12 +278,7 @@ class RankingEmbedding(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         for net, theta, (outputs, unit, norms), g in zip(self._nets, thetas, outs,
                                                           (grad_a, grad_b)):
             grad = net.backward(theta, outputs, _normalize_backward(outputs[-1], norms, g))
-            start = 0
-            for a, b in net.shapes:
-                W = theta[start:start + a * b]
-                loss += 0.5 * self.alpha * float(W @ W)
-                grad[start:start + a * b] += self.alpha * W
-                start += a * b + b
+            loss += net.l2_penalty(theta, self.alpha, grad)
             grads.append(grad)
         return loss, grads
 
@@ -311,6 +302,7 @@ class RankingEmbedding(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         self : object
             The fitted estimator.
         """
+        reject_second_view(y, X, self)
         warm = self.warm_start and hasattr(self, "networks_")
         X, missing = self._validate(X, reset=not warm)
         pairs = self._pairs(X, missing, "fit")
@@ -336,6 +328,7 @@ class RankingEmbedding(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         self : object
             The updated estimator.
         """
+        reject_second_view(y, X, self)
         first = not hasattr(self, "networks_")
         X, missing = self._validate(X, reset=first)
         pairs = self._pairs(X, missing, "partial_fit")
@@ -345,103 +338,53 @@ class RankingEmbedding(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         return self
 
     def _start(self, X):
+        warn_if_unscaled(self, X, "its learning_rate and the networks' initialisation")
         self._dtype = X.dtype
         self._rng = as_generator(self.random_state)
         self._nets = self._build()
         self.networks_ = [net.init(self._rng).astype(self._dtype) for net in self._nets]
-        self._adam = None
-        self.n_iter_ = 0
-        self.loss_curve_ = []
-        self.validation_scores_ = [] if self.early_stopping else None
-        self.best_validation_score_ = None
-        self.best_loss_ = np.inf
+        self._optimizer_state = None
+        self._history = TrainingHistory.start(self, validation=self.early_stopping)
 
     def _train(self, X, pairs, n_epochs, check_convergence):
         rng = self._rng
-        thetas = [t.copy() for t in self.networks_]
-        if self._adam is None:
-            adam = {"step": 0, "m": [np.zeros_like(t) for t in thetas],
-                    "v": [np.zeros_like(t) for t in thetas]}
-        else:
-            adam = {"step": self._adam["step"], "m": [m.copy() for m in self._adam["m"]],
-                    "v": [v.copy() for v in self._adam["v"]]}
-        val_views = None
+        thetas = dict(enumerate(t.copy() for t in self.networks_))
+        optimizer = Adam(self.learning_rate)
+        opt_state = resume_state(optimizer, self._optimizer_state, thetas)
+        validate = None
         if self.early_stopping and check_convergence:
-            order = rng.permutation(pairs)
-            n_val = int(round(self.validation_fraction * pairs.size))
-            if n_val < 2 or pairs.size - n_val < 2:
-                raise ValueError(
-                    f"validation_fraction={self.validation_fraction} of {pairs.size} pairs "
-                    f"leaves {n_val} for validation; early stopping needs at least 2 "
-                    "validation and 2 training pairs."
-                )
-            val_views = self._views(X, np.sort(order[:n_val]))
-            pairs = np.sort(order[n_val:])
-        curve = list(self.loss_curve_)
-        validation = list(self.validation_scores_ or [])
-        best_score, best_loss = self.best_validation_score_, self.best_loss_
-        best_thetas, no_improvement, converged, epochs_run = None, 0, False, 0
-        beta1, beta2, eps = 0.9, 0.999, 1e-8
+            train, val = validation_split(pairs.size, self.validation_fraction, rng,
+                                          what="pairs")
+            val_views = self._views(X, pairs[np.sort(val)])
+            pairs = pairs[np.sort(train)]
+
+            def validation_score():
+                return self._paired_score(list(thetas.values()), val_views)
+
+            validate = validation_score
+
+        def objective(rows):
+            loss, grads = self._objective(list(thetas.values()), self._views(X, np.sort(rows)))
+            return loss, dict(enumerate(grads))
+
         batch = min(self.batch_size, pairs.size)
-        for epoch in range(n_epochs):
-            tic = time.perf_counter()
-            order = rng.permutation(pairs)
-            total, count = 0.0, 0
-            with np.errstate(over="ignore", invalid="ignore"):
-                for chunk in gen_batches(order.size, batch, min_batch_size=2):
-                    rows = np.sort(order[chunk])
-                    loss, grads = self._objective(thetas, self._views(X, rows))
-                    total += loss * rows.size
-                    count += rows.size
-                    adam["step"] += 1
-                    t = adam["step"]
-                    rate = self.learning_rate * np.sqrt(1 - beta2**t) / (1 - beta1**t)
-                    for theta, g, m, v in zip(thetas, grads, adam["m"], adam["v"]):
-                        m *= beta1
-                        m += (1 - beta1) * g
-                        v *= beta2
-                        v += (1 - beta2) * g * g
-                        theta -= rate * m / (np.sqrt(v) + eps)
-            epochs_run += 1
-            if not (np.isfinite(total) and all(np.all(np.isfinite(t)) for t in thetas)):
-                raise FloatingPointError(
-                    "RankingEmbedding diverged: its loss or weights became NaN or infinite in "
-                    f"epoch {self.n_iter_ + epochs_run} with learning_rate={self.learning_rate}. "
-                    "Lower the learning_rate and standardise the features."
-                )
-            curve.append(total / max(count, 1))
-            message = f"loss = {curve[-1]:.5f}"
-            if val_views is not None:
-                score = self._paired_score(thetas, val_views)
-                validation.append(score)
-                message += f", validation score = {score:.4f}"
-                no_improvement = (0 if best_score is None or score > best_score + self.tol
-                                  else no_improvement + 1)
-                if best_score is None or score > best_score:
-                    best_score, best_thetas = score, [t.copy() for t in thetas]
-            elif check_convergence:
-                no_improvement = 0 if curve[-1] < best_loss - self.tol else no_improvement + 1
-            best_loss = min(best_loss, curve[-1])
-            if self.verbose:
-                print(f"[RankingEmbedding] epoch {self.n_iter_ + epochs_run}, {message}, "
-                      f"time = {time.perf_counter() - tic:.2f}s")
-            if check_convergence and no_improvement >= self.n_iter_no_change:
-                converged = True
-                break
-        if check_convergence and not converged:
-            warnings.warn(
-                f"RankingEmbedding: the maximum number of epochs max_iter={self.max_iter} was "
-                "reached and the optimisation has not converged yet; raise max_iter.",
-                ConvergenceWarning,
-            )
-        self.networks_ = best_thetas if best_thetas is not None else thetas
-        self._adam = adam
-        self.n_iter_ += epochs_run
-        self.loss_curve_ = curve
-        self.best_loss_ = best_loss
-        if val_views is not None:
-            self.validation_scores_ = validation
-            self.best_validation_score_ = best_score
+
+        def epoch():
+            return minibatch_epoch(rng.permutation(pairs), batch, objective, thetas, optimizer,
+                                   opt_state, min_batch_size=2)
+
+        loop = EpochLoop(
+            type(self).__name__, self._history, max_epochs=n_epochs,
+            check_convergence=check_convergence, tol=self.tol,
+            n_iter_no_change=self.n_iter_no_change,
+            rate=("learning_rate", self.learning_rate), scale_hint=lambda: unscaled_hint(X),
+            verbose=self.verbose,
+        ).run(epoch, validate=validate, params=lambda: thetas,
+              updates_per_epoch=n_minibatches(pairs.size, batch, min_batch_size=2))
+        self.networks_ = list((loop.best_params or thetas).values())
+        self._optimizer_state = opt_state
+        self._history = loop.history
+        loop.history.set_attributes(self, validation=validate is not None)
 
     # -- inference --------------------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""Unified Semantic Embedding (Hwang & Sigal 2014; seed 004, "Unified Semantic Embedding")."""
+"""Unified Semantic Embedding (Hwang & Sigal 2014)."""
 
 import warnings
 from numbers import Integral, Real
@@ -14,7 +14,7 @@ from ._lme import _BaseLargeMarginEmbedding
 class UnifiedSemanticEmbedding(_BaseLargeMarginEmbedding):
     r"""Large-margin label embedding regularised by a class ontology and attributes (USE).
 
-    :class:`LargeMarginEmbedding` plus semantics (Hwang & Sigal 2014, seed 004). Every node
+    :class:`LargeMarginEmbedding` plus semantics (Hwang & Sigal 2014). Every node
     of the class hierarchy, internal ones included, has an embedding ``u``; the objective is
 
     .. math::
@@ -41,9 +41,9 @@ class UnifiedSemanticEmbedding(_BaseLargeMarginEmbedding):
     Training alternates, as in the paper: an epoch of mini-batch SGD on ``W``, ``U`` and
     ``U^A`` (with ``U^A``'s rows projected back onto the unit ball after every step) at fixed
     ``B``, then a sparse-coding step solving for every class the lasso
-    ``min_b ||u_c - u_p - U^{A T} b||^2 + gamma ||b||_1`` exactly by coordinate descent. The
-    slides' attribute loss ``L_A`` is covered by this term: the attribute composition is tied
-    to the class embedding that ``L_C`` ranks.
+    ``min_b ||u_c - u_p - U^{A T} b||^2 + gamma ||b||_1`` exactly by coordinate descent. A
+    separate attribute loss ``L_A`` is covered by this term: the attribute composition is
+    tied to the class embedding that ``L_C`` ranks.
 
     Without ``class_hierarchy`` and ``class_attributes`` the model is exactly
     :class:`LargeMarginEmbedding` (same ``random_state``, same parameters).

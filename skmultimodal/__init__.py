@@ -7,6 +7,7 @@ naming the column blocks, and a missing modality written as its whole block set 
 from ._modalities import split_modalities, stack_modalities
 from .boltzmann import MinVIRBM, MultimodalDBM, MultimodalDBN, MultimodalRBM, SSLRBM
 from .cross_decomposition import CCA, KCCA, DeepCCA
+from .deep import MDRNN
 from .embedding import LargeMarginEmbedding, RankingEmbedding, UnifiedSemanticEmbedding
 from .impute import ModalityImputer
 from . import metrics, retrieval  # noqa: F401  (public submodules)
@@ -18,6 +19,7 @@ __all__ = [
     "DeepCCA",
     "KCCA",
     "LargeMarginEmbedding",
+    "MDRNN",
     "MinVIRBM",
     "ModalityImputer",
     "MultimodalDBM",

@@ -12,6 +12,7 @@ from skmultimodal import (
     KCCA,
     SSLRBM,
     DeepCCA,
+    MDRNN,
     LargeMarginEmbedding,
     MinVIRBM,
     ModalityImputer,
@@ -28,6 +29,7 @@ UNSUPERVISED = [
     MultimodalRBM(n_iter=1, **SMALL), MinVIRBM(n_iter=1, **SMALL), SSLRBM(n_iter=1, **SMALL),
     MultimodalDBM(pathways=(4,), n_iter=1, n_iter_pretrain=1, **SMALL),
     MultimodalDBN(pathways=(4,), n_iter=1, **SMALL), CCA(n_components=1),
+    MDRNN(pathways=(4,), n_iter_pretrain=1, max_iter=1, **SMALL),
     KCCA(n_components=1), DeepCCA(n_components=1, hidden_layer_sizes=(4,), max_iter=2),
     RankingEmbedding(n_components=2, max_iter=2), ModalityImputer(MultimodalRBM(n_iter=1)),
 ]

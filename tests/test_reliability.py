@@ -97,3 +97,50 @@ def test_collapsed_deep_belief_net_warns():
     X, _ = load_digits_halves(return_X_y=True)
     with pytest.warns(ConvergenceWarning, match="learning_rate=10000.0"):
         MultimodalDBN(16, pathways=(16,), learning_rate=1e4, n_iter=3, random_state=0).fit(X)
+
+
+@pytest.mark.parametrize("estimator", [
+    MultimodalRBM(visible_units="gaussian", n_components=4, n_iter=3, learning_rate=1e4,
+                  random_state=0),
+    MinVIRBM(visible_units="gaussian", n_components=4, n_iter=3, learning_rate=1e4,
+             random_state=0),
+    SSLRBM(visible_units="gaussian", n_components=4, n_iter=3, learning_rate=1e4,
+           random_state=0),
+    ModalityImputer(MultimodalRBM(visible_units="gaussian", n_components=4, n_iter=3,
+                                  learning_rate=1e4, random_state=0)),
+], ids=_name)
+def test_a_blow_up_raises_before_values_reach_infinity(estimator):
+    """The issue's rows: weights of 7e25, reconstruction errors of 1e52 and imputed values of
+    1e40 came back without a word. Now the first epoch's growth raises, naming the step."""
+    X = np.random.default_rng(0).normal(size=(200, 6))
+    with pytest.raises(FloatingPointError, match="Lower learning_rate"):
+        estimator.fit(X)
+
+
+def test_unscaled_gaussian_blow_up_names_the_scale():
+    X = np.random.default_rng(0).normal(size=(200, 10)) * 1e3
+    rbm = MultimodalRBM(visible_units="gaussian", learning_rate=1e6, modalities=[6, 4],
+                        n_iter=5, random_state=0)
+    with pytest.warns(UserWarning, match="standardised"):
+        with pytest.raises(FloatingPointError, match="Likely cause.*StandardScaler"):
+            rbm.fit(X)
+
+
+def test_a_binary_rbm_driven_off_warns_and_a_failed_partial_fit_changes_nothing():
+    """Binary units at learning_rate=1e4 switch every hidden unit off (no blow-up):
+    ConvergenceWarning. A partial_fit that raises leaves the estimator, its random generator
+    included, as it was: its next call gives what a twin's gives."""
+    X, _ = load_digits_halves(return_X_y=True)
+    with pytest.warns(ConvergenceWarning, match="learning_rate=10000.0"):
+        MultimodalRBM(n_components=4, n_iter=3, learning_rate=1e4, random_state=0).fit(X)
+    G = np.random.default_rng(0).normal(size=(200, 6))
+    a = MultimodalRBM(visible_units="gaussian", n_components=4, learning_rate=0.01,
+                      random_state=0).partial_fit(G)
+    b = MultimodalRBM(visible_units="gaussian", n_components=4, learning_rate=0.01,
+                      random_state=0).partial_fit(G)
+    with pytest.raises(FloatingPointError):
+        a.set_params(learning_rate=1e4).partial_fit(G)
+    a.set_params(learning_rate=0.01).partial_fit(G)
+    b.partial_fit(G)
+    np.testing.assert_array_equal(a.components_, b.components_)
+    assert a.reconstruction_error_curve_ == b.reconstruction_error_curve_

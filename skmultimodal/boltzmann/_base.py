@@ -11,7 +11,6 @@ place), ``draw(v, missing, n_steps, n_iter, tol, state, doc_length)`` and the at
 the deep Boltzmann machine, the deep belief net's own for it.
 """
 
-import time
 import warnings
 from numbers import Integral, Real
 
@@ -30,6 +29,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._modalities import per_modality, reject_second_view, validate_modal_data
 from .._random import new_state
+from .._training import EpochLoop, TrainingHistory
 from .._utils import as_generator, keep_state_on_error
 from ._graph import Structure
 from ._units import VISIBLE_UNITS, VisibleUnits, resolve_units
@@ -132,12 +132,21 @@ class _BaseJointModel(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             block = dense_rows(X, rows, np.float64)[:, cols]
             problems.append(units.check_scale(block.mean(axis=0), block.std(axis=0), name))
         problems = [p for p in problems if p]
+        self._scale_problems = problems
         if problems:
             warnings.warn(
                 f"{type(self).__name__}: {'; '.join(problems)}. Training may diverge or learn "
                 "little. Standardise such features (a StandardScaler before the estimator in "
                 "a Pipeline), or use visible_units='binary' for values in [0, 1].",
                 UserWarning, stacklevel=4)
+
+    def _scale_hint(self):
+        """The likely cause a divergence message names: the scale problems found at fit."""
+        problems = getattr(self, "_scale_problems", None)
+        if problems:
+            return (f"{'; '.join(problems)}. Standardise such features (a StandardScaler "
+                    "before the estimator in a Pipeline).")
+        return None
 
     def _structure(self, pathways=None, bipartite=True):
         """The model's layers: the modalities' visible layers, ``pathways`` (none: an RBM)
@@ -314,8 +323,8 @@ class _BaseJointModel(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             f"{type(self).__name__}'s hidden units stopped depending on the data after "
             f"{n_epochs_done} epochs: each is off (or on) for every row or has the same "
             f"probability for all (mean {h.mean():.3g}), so transform returns about a "
-            f"constant. learning_rate={self.learning_rate} is likely too large; lower it."
-            f"{_step_advice(model, self.momentum)}",
+            f"constant. learning_rate={self.learning_rate} is likely too large; lower it"
+            f"{_step_advice(model, self.momentum)}.",
             ConvergenceWarning, stacklevel=4,
         )
 
@@ -385,8 +394,8 @@ def _step_advice(model, momentum):
     limit, name = min(limits)
     if not np.isfinite(limit):
         return ""
-    return (f" With {name} visible units, steps above 2 (1 + momentum) / n_hidden = "
-            f"{limit:.3g} are unstable.")
+    return (f"; with {name} visible units, steps above 2 (1 + momentum) / n_hidden = "
+            f"{limit:.3g} are unstable")
 
 
 class _BaseTrainedBoltzmann(_GibbsSamplingMixin, _BaseJointModel):
@@ -397,8 +406,8 @@ class _BaseTrainedBoltzmann(_GibbsSamplingMixin, _BaseJointModel):
     (:meth:`_new_optimizer`: an object with ``epoch(X, missing, order, state, lr)``, which
     trains on the first full batches of ``order`` in one compiled call where it can and
     returns how many rows it used, ``step(v, missing, state, lr)`` for one batch, and
-    ``persist()``, what the next call continues from; optionally ``curves``, names of
-    per-epoch attributes, with ``end_epoch()`` returning their values for the epoch).
+    ``persist()``, what the next call continues from, and ``end_epoch()`` if the estimator
+    names per-epoch curves in ``_curves``: their values for the epoch, by name).
     """
 
     _parameter_constraints = {
@@ -473,54 +482,65 @@ class _BaseTrainedBoltzmann(_GibbsSamplingMixin, _BaseJointModel):
         self._store(self._initial_model(X, missing, self._rng))
         self._persist = None
         self._state = new_state(self._rng)
-        self.n_iter_ = 0
-        self.reconstruction_error_curve_ = []
+        self._history = TrainingHistory()
+        self._history.set_attributes(self, curve="reconstruction_error_curve_")
+        for name in getattr(self, "_curves", ()):
+            setattr(self, name, [])
 
     def _train(self, X, missing, n_epochs):
-        """Run ``n_epochs`` epochs on a copy of the model and store it if all went well."""
+        """Run ``n_epochs`` epochs on a copy of the model and store it if all went well.
+
+        The epochs run under the trainer's checks (:class:`skmultimodal._training.EpochLoop`):
+        the monitored value is the reconstruction error of up to 256 training rows (its
+        value before the model's first update is the reference), the watched parameters the
+        weights; a blow-up raises FloatingPointError naming ``learning_rate``.
+        """
         rng = self._rng
         model = self._model().copy()
         state = self._state.copy()
         optimizer = self._new_optimizer(model, X, missing, rng)
-        curve = list(self.reconstruction_error_curve_)
-        curves = {name: list(getattr(self, name)) for name in getattr(optimizer, "curves", ())}
         monitor = monitor_rows(X.shape[0])
         X_monitor, missing_monitor = dense_rows(X, monitor, model.dtype), missing[monitor]
         n_samples = X.shape[0]
         batch_buffer = np.empty((min(self.batch_size, n_samples), X.shape[1]), model.dtype)
-        for epoch in range(n_epochs):
-            tic = time.perf_counter()
-            lr = self.learning_rate / (1.0 + self.learning_rate_decay * (self.n_iter_ + epoch))
+        history = self._history
+        loop = EpochLoop(type(self).__name__, history, max_epochs=n_epochs,
+                         check_convergence=False, rate=("learning_rate", self.learning_rate),
+                         advice=self._advice(model), scale_hint=self._scale_hint,
+                         monitor="reconstruction error", verbose=self.verbose)
+
+        def monitored():
+            return model.reconstruction_error(X_monitor, missing_monitor, self.n_mean_field,
+                                              self.mean_field_tol)
+
+        def epoch():
+            t = history.n_epochs + loop.epochs_run
+            lr = self.learning_rate / (1.0 + self.learning_rate_decay * t)
             order = rng.permutation(n_samples)
-            # Overflow is detected below and reported as divergence, not as warnings.
+            # Overflow is reported by the loop's divergence checks, not as warnings.
             with np.errstate(over="ignore", invalid="ignore"):
                 done = optimizer.epoch(X, missing, order, state, lr)
                 for batch in gen_batches(n_samples - done, self.batch_size):
                     rows = order[done:][batch]
                     v = dense_rows(X, rows, model.dtype, out=batch_buffer)
                     optimizer.step(v, missing[rows], state, lr)
-            if not model.is_finite():
-                raise FloatingPointError(
-                    f"{type(self).__name__} diverged: its parameters became NaN or infinite "
-                    f"in epoch {self.n_iter_ + epoch + 1} with learning_rate="
-                    f"{self.learning_rate}. Lower the learning_rate (or the momentum); "
-                    "Gaussian units also need standardised features."
-                )
-            curve.append(model.reconstruction_error(X_monitor, missing_monitor,
-                                                    self.n_mean_field, self.mean_field_tol))
-            for name, value in (optimizer.end_epoch() if curves else {}).items():
-                curves[name].append(value)
-            if self.verbose:
-                print(
-                    f"[{type(self).__name__}] epoch {self.n_iter_ + epoch + 1}, "
-                    f"reconstruction error = {curve[-1]:.5f}, "
-                    f"time = {time.perf_counter() - tic:.2f}s"
-                )
-        self._collapse_warning(model, X_monitor, missing_monitor, self.n_iter_ + n_epochs)
+                return monitored()
+
+        with np.errstate(over="ignore", invalid="ignore"):
+            loop.run(epoch, params=lambda: {f"W{e}": w for e, w in enumerate(model.W)},
+                     hooks=[lambda _: optimizer.end_epoch()] if self._curves else (),
+                     initial_value=monitored if history.first_value is None else None)
+        self._collapse_warning(model, X_monitor, missing_monitor, loop.history.n_epochs)
         self._store(model)
         self._persist = optimizer.persist()
         self._state = state
-        self.n_iter_ += n_epochs
-        self.reconstruction_error_curve_ = curve
-        for name, values in curves.items():
-            setattr(self, name, values)
+        self._history = loop.history
+        self._history.set_attributes(self, curve="reconstruction_error_curve_")
+        for name in self._curves:
+            setattr(self, name, self._history.records.get(name, []))
+
+    _curves = ()  # names of the per-epoch values the optimizer's end_epoch returns
+
+    def _advice(self, model):
+        """What the divergence message adds to lowering the learning rate."""
+        return f" (or the momentum){_step_advice(model, self.momentum)}"

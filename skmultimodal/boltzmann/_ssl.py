@@ -75,9 +75,7 @@ def similarity_penalty(model, v, similarity, reg, grads=None):
 class _SSLOptimizer:
     """Algorithm 1 per batch: the likelihood step of :class:`MultimodalRBM`'s trainer, then
     a plain gradient step of size ``learning_rate * alpha`` on the penalty of the batch's
-    complete rows. Records the mean penalty of each epoch."""
-
-    curves = ("similarity_curve_",)
+    complete rows. Records the mean penalty of each epoch (``end_epoch``)."""
 
     def __init__(self, est, model, trainer):
         self.est, self.model, self.trainer = est, model, trainer
@@ -322,9 +320,7 @@ class SSLRBM(MultimodalRBM):
             )
         return X, missing
 
-    def _start(self, X, missing):
-        super()._start(X, missing)
-        self.similarity_curve_ = []
+    _curves = ("similarity_curve_",)
 
     def _new_optimizer(self, model, X, missing, rng):
         return _SSLOptimizer(self, model, super()._new_optimizer(model, X, missing, rng))

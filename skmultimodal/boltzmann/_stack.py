@@ -20,7 +20,8 @@ import numpy as np
 from sklearn.utils import gen_batches
 
 from .._random import bernoulli
-from ._base import dense_rows
+from .._training import EpochLoop
+from ._base import dense_rows, monitor_rows
 from ._graph import Model, Structure, Trainer, init_visible
 from ._units import BINARY_UNITS
 
@@ -60,7 +61,8 @@ def train_rbm(rbm, data, rows, missing, col_start, est, rng, state, name, schedu
     max_stable_learning_rate`: Gaussian units diverged at 0.05 within 4-6 epochs on 100
     standardised features with 128 and 256 hidden units without it). The chains start at a
     draw of the hidden units given random rows of a batch. An epoch over dense C-ordered
-    data is one compiled call; sparse data go batch by batch.
+    data is one compiled call; sparse data go batch by batch. The epochs run under the
+    trainer's divergence checks (the RBM's reconstruction error of up to 256 of its rows).
     """
     s, dtype = rbm.s, rbm.dtype
     K = s.widths[s.top]
@@ -78,7 +80,13 @@ def train_rbm(rbm, data, rows, missing, col_start, est, rng, state, name, schedu
         v = dense_rows(data, r, dtype)[:, col_start:col_start + width]
         return np.ascontiguousarray(v), missing[r]
 
-    for epoch in range(epochs):
+    monitor_v, monitor_missing = batch(rows[monitor_rows(rows.size)])
+
+    def monitored():
+        return rbm.reconstruction_error(monitor_v, monitor_missing, est.n_mean_field,
+                                        est.mean_field_tol)
+
+    def epoch():
         order = rows[rng.permutation(rows.size)]
         if trainer.chains is None:
             v, miss = batch(order[:est.batch_size])
@@ -92,13 +100,15 @@ def train_rbm(rbm, data, rows, missing, col_start, est, rng, state, name, schedu
         for b in gen_batches(order.size - done, est.batch_size):
             v, miss = batch(order[done:][b])
             trainer.step(v, miss, state, lr)
-        if not rbm.is_finite():
-            raise FloatingPointError(
-                f"{type(est).__name__} diverged during pretraining (the RBM {name}, epoch "
-                f"{epoch + 1}): parameters became NaN or infinite with "
-                f"{rate_name}={rate}. Lower {rate_name}; Gaussian units also need "
-                "standardised features."
-            )
+        return monitored()
+
+    if epochs:
+        loop = EpochLoop(f"{type(est).__name__} (pretraining the RBM {name})",
+                         max_epochs=epochs, check_convergence=False, rate=(rate_name, rate),
+                         advice=" (or the momentum)", scale_hint=est._scale_hint,
+                         monitor="reconstruction error")
+        loop.run(epoch, params=lambda: {f"W{e}": w for e, w in enumerate(rbm.W)},
+                 initial_value=monitored)
 
 
 def _up(rbm, data, rows, col_start):

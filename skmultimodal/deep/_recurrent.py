@@ -136,12 +136,12 @@ class RecurrentNetwork:
                 "prediction": {m: downs[m][-1][-1] for m in targets}}
 
     def loss(self, cache, truth):
-        """Mean over rows of the targets' negative log-likelihoods at their predictions
-        (``truth[m]``: the target blocks)."""
+        """Mean over rows of the negative log-likelihoods of the targets in ``truth`` (their
+        blocks; a target without one, a modality missing in the data, has no loss)."""
         L = cache["L"]
-        return -sum(self.s.units[m].log_likelihood(truth[m], cache["prediction"][m],
+        return -sum(self.s.units[m].log_likelihood(block, cache["prediction"][m],
                                                    L[:, m]).sum()
-                    for m in cache["targets"]) / L.shape[0]
+                    for m, block in truth.items()) / L.shape[0]
 
     # -- backward ------------------------------------------------------------------------------
 
@@ -159,8 +159,8 @@ class RecurrentNetwork:
         grads = {k: np.zeros_like(v) for k, v in self.params.items()}
         n = L.shape[0]
         grad_h = np.zeros_like(hs[-1])
-        for m in targets:
-            delta = (cache["prediction"][m] - truth[m]) / n
+        for m, block in truth.items():
+            delta = (cache["prediction"][m] - block) / n
             grad_h += self._down_backward(m, cache["downs"][m][-1], hs[-1], L, delta, grads,
                                           at_input=True)
         grad_first = [np.zeros_like(cache["ups"][m][0][-1]) for m in range(s.n_modalities)]

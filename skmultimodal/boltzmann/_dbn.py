@@ -444,11 +444,11 @@ class MultimodalDBN(_PathwaysMixin, _GibbsSamplingMixin, _BaseJointModel):
         public = dict(zip(s.names, s.layer_names([name for name, _ in self.modalities_])))
         errors, tic = {}, [time.perf_counter()]
 
-        def on_trained(name, rbm, data, rows, missing, col_start):
+        def on_trained(name, rbm, data, rows, missing, cols):
             name = "-".join(public[layer] for layer in name.split("-")) \
                 if name != "joint" else name
             rows = rows[monitor_rows(rows.size)]
-            v = np.ascontiguousarray(data[rows][:, col_start:col_start + rbm.s.n_features])
+            v = np.ascontiguousarray(dense_rows(data, rows, rbm.dtype)[:, cols])
             miss = np.zeros((v.shape[0], rbm.s.n_modalities), bool) if missing is None \
                 else missing[rows]
             errors[name] = float(rbm.reconstruction_error(v, miss, self.n_mean_field,

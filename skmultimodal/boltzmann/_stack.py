@@ -52,9 +52,10 @@ def _rbm(widths, units, n_hidden, rng, dtype, up, down):
                  edge_scale=np.tile([up, down], (len(widths), 1)))
 
 
-def train_rbm(rbm, data, rows, missing, col_start, est, rng, state, name, schedule):
-    """PCD training of one RBM of the stack on ``data[rows]`` (the RBM's visible columns
-    from ``col_start``; ``missing``: per data row and visible group, or None).
+def train_rbm(rbm, data, rows, missing, cols, est, rng, state, name, schedule):
+    """PCD training of one RBM of the stack on ``data[rows][:, cols]`` (dense or sparse;
+    ``cols`` a slice or an index array; ``missing``: per data row and visible group, or
+    None).
 
     ``schedule`` is ``(epochs, learning_rate, name of the learning rate's parameter)``. The
     step is capped at the visible units' stable step (:meth:`_units.VisibleUnits.
@@ -74,11 +75,9 @@ def train_rbm(rbm, data, rows, missing, col_start, est, rng, state, name, schedu
     trainer = Trainer(rbm, batch_size=est.batch_size, k=est.k, cd=False, rao_blackwell=True,
                       n_iter=est.n_mean_field, tol=est.mean_field_tol, momentum=est.momentum,
                       weight_decay=est.weight_decay)
-    width = s.n_features
 
-    def batch(r):
-        v = dense_rows(data, r, dtype)[:, col_start:col_start + width]
-        return np.ascontiguousarray(v), missing[r]
+    def batch(r):  # one batch densified at a time
+        return np.ascontiguousarray(dense_rows(data, r, dtype)[:, cols]), missing[r]
 
     monitor_v, monitor_missing = batch(rows[monitor_rows(rows.size)])
 
@@ -96,7 +95,8 @@ def train_rbm(rbm, data, rows, missing, col_start, est, rng, state, name, schedu
             bernoulli(np.ascontiguousarray(x[s.top][pick]), state, h)
             trainer.set_chains([np.zeros((est.n_chains, w), dtype) for w in s.widths[:-1]]
                                + [h], L[pick].copy())
-        done = trainer.epoch(data, missing, order, state, lr, col_start)
+        done = trainer.epoch(data, missing, order, state, lr, cols.start) \
+            if isinstance(cols, slice) else 0
         for b in gen_batches(order.size - done, est.batch_size):
             v, miss = batch(order[done:][b])
             trainer.step(v, miss, state, lr)
@@ -111,13 +111,12 @@ def train_rbm(rbm, data, rows, missing, col_start, est, rng, state, name, schedu
                  initial_value=monitored)
 
 
-def _up(rbm, data, rows, col_start):
+def _up(rbm, data, rows, cols):
     """The hidden probabilities of ``data[rows]`` under an RBM of the stack, in chunks."""
     s = rbm.s
     out = np.empty((rows.size, s.widths[s.top]), dtype=rbm.dtype)
     for chunk in gen_batches(rows.size, 2048):
-        v = np.ascontiguousarray(
-            dense_rows(data, rows[chunk], rbm.dtype)[:, col_start:col_start + s.n_features])
+        v = np.ascontiguousarray(dense_rows(data, rows[chunk], rbm.dtype)[:, cols])
         missing = np.zeros((v.shape[0], 1), dtype=bool)
         out[chunk] = rbm.transform(v, missing, 0, 0.0, [s.top])
     return out
@@ -134,7 +133,7 @@ def pretrain(est, X, missing, structure, pathways, rng, state, schedule, doubled
     mean-field, as in :class:`MultimodalRBM`). ``schedule`` is ``(epochs, learning rate, its
     parameter's name)``. ``doubled=False`` trains plain RBMs (the stack of a deep belief
     net) instead of the DBM's doubled inputs. ``on_trained(name, rbm, data, rows, missing,
-    col_start)``, if given, is called after each RBM is trained. ``train_joint(joint,
+    cols)``, if given, is called after each RBM is trained. ``train_joint(joint,
     missing, rbm)``, if given, trains the joint RBM ``rbm`` (initialised, over the pathway
     tops ``joint``, missing rows of a pathway top zero) in place of PCD.
     """
@@ -147,31 +146,21 @@ def pretrain(est, X, missing, structure, pathways, rng, state, schedule, doubled
     for m, (cols, units) in enumerate(zip(s.columns, s.units)):
         rows = np.flatnonzero(~missing[:, m])
         lower = m
-        dense = isinstance(X, np.ndarray) and isinstance(cols, slice) and X.dtype == dtype \
-            and X.flags.c_contiguous
-        if dense:
-            data, data_rows, col_start = X, rows, cols.start
-        else:  # the modality's columns, densified once
-            data_rows, col_start = np.arange(rows.size), 0
-            data = np.empty((rows.size, s.widths[m]), dtype)
-            for chunk in gen_batches(rows.size, 2048):
-                data[chunk] = dense_rows(X, rows[chunk], dtype)[:, cols]
+        data, data_rows, data_cols = X, rows, cols  # the first RBM reads X batch by batch
         for depth, width in enumerate(pathways[m], start=1):
             edge = s.up[lower][0]
             upper = s.edges[edge][1]
             first = depth == 1
             rbm = _rbm([s.widths[lower]], [units if first else BINARY_UNITS], width, rng, dtype,
                        factor, 1.0 if first else factor)
-            sample = data_rows[:10000]
-            init_visible(rbm, [np.ascontiguousarray(
-                dense_rows(data, sample, dtype)[:, col_start:col_start + s.widths[lower]])])
+            init_visible(rbm, [dense_rows(data, data_rows[:10000], dtype)[:, data_cols]])
             name = f"{s.names[lower]}-{s.names[upper]}"
-            train_rbm(rbm, data, data_rows, None, col_start, est, rng, state, name, schedule)
+            train_rbm(rbm, data, data_rows, None, data_cols, est, rng, state, name, schedule)
             if on_trained is not None:
-                on_trained(name, rbm, data, data_rows, None, col_start)
+                on_trained(name, rbm, data, data_rows, None, data_cols)
             stack[edge] = (rbm, 0)
-            data = _up(rbm, data, data_rows, col_start)
-            data_rows, col_start, lower = np.arange(rows.size), 0, upper
+            data = _up(rbm, data, data_rows, data_cols)
+            data_rows, data_cols, lower = np.arange(rows.size), slice(0, width), upper
         tops.append((rows, data if pathways[m] else None, cols))
         top_units.append(units if not pathways[m] else BINARY_UNITS)
     # the joint layer over the pathway tops
@@ -191,11 +180,12 @@ def pretrain(est, X, missing, structure, pathways, rng, state, schedule, doubled
                        for m, (rows, _, _) in enumerate(tops)])
     all_rows = np.arange(n)
     if train_joint is None:
-        train_rbm(rbm, joint, all_rows, missing, 0, est, rng, state, "joint", schedule)
+        train_rbm(rbm, joint, all_rows, missing, slice(0, joint.shape[1]), est, rng, state,
+                  "joint", schedule)
     else:
         rbm = train_joint(joint, missing, rbm)
     if on_trained is not None:
-        on_trained("joint", rbm, joint, all_rows, missing, 0)
+        on_trained("joint", rbm, joint, all_rows, missing, slice(0, joint.shape[1]))
     for m, t in enumerate(s.pathway_tops):
         stack[s.up[t][-1]] = (rbm, m)
     return [stack[e] for e in range(len(s.edges))]

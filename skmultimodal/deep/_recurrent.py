@@ -80,15 +80,13 @@ class RecurrentNetwork:
             acts.append(dense_forward(acts[-1], p[f"W{e}"].T, bias, "logistic"))
         return acts
 
-    def _top(self, tops, L):
-        """The top layer from every pathway's top activation (Eq. 12)."""
+    def _top_input(self, m, top_act, L):
+        """Pathway ``m``'s input into the top layer from its top activation (Eq. 12)."""
         s, p = self.s, self.params
-        z = np.zeros((L.shape[0], s.widths[s.top]), self.dtype) + p[f"b{s.top}"]
-        for m, a in enumerate(tops):
-            z += a @ p[f"W{self.chain[m][-1]}"].T
-            if self._length(s.top, m):
-                z += L[:, m:m + 1] * p[f"a{m}"]
-        return _logistic(z)
+        z = top_act @ p[f"W{self.chain[m][-1]}"].T
+        if self._length(s.top, m):
+            z += L[:, m:m + 1] * p[f"a{m}"]
+        return z
 
     def _down(self, m, h, L):
         """Modality ``m``'s pathway top-down from the top layer ``h`` (Eq. 13): the layers'
@@ -116,20 +114,26 @@ class RecurrentNetwork:
         ``cache["top"][-1]``.
         """
         n = L.shape[0]
-        ups, tops = {}, []
+        ups = {}
+        # the present pathways' input into the top layer is the same at every step
+        fixed = np.zeros((n, self.s.widths[self.s.top]), self.dtype) + \
+            self.params[f"b{self.s.top}"]
+        moving = {}
         for m, v in enumerate(blocks):
             if m in targets:
                 v = np.zeros((n, self.s.widths[m]), self.dtype)
-            acts = self._up(m, v, L)
-            ups[m] = [acts]
-            tops.append(acts[-1])
-        hs, downs = [self._top(tops, L)], {m: [] for m in targets}
+            ups[m] = [self._up(m, v, L)]
+            if m in targets:
+                moving[m] = self._top_input(m, ups[m][0][-1], L)
+            else:
+                fixed += self._top_input(m, ups[m][0][-1], L)
+        hs, downs = [_logistic(fixed + sum(moving.values()))], {m: [] for m in targets}
         for _ in range(n_iter):
             for m in targets:
                 downs[m].append(self._down(m, hs[-1], L))
                 ups[m].append(self._up(m, downs[m][-1][-1], L))
-                tops[m] = ups[m][-1][-1]
-            hs.append(self._top(tops, L))
+                moving[m] = self._top_input(m, ups[m][-1][-1], L)
+            hs.append(_logistic(fixed + sum(moving.values())))
         for m in targets:
             downs[m].append(self._down(m, hs[-1], L))
         return {"L": L, "targets": list(targets), "top": hs, "ups": ups, "downs": downs,
@@ -151,8 +155,8 @@ class RecurrentNetwork:
 
         Back through the last top-down passes (the output error ``prediction - y``), then
         step by step through the top layer, each target's bottom-up pass and the top-down
-        pass that made its input; the non-targets' bottom-up passes, used at every step,
-        once at the end with their summed gradients.
+        pass that made its input; the present pathways, whose input into the top layer is
+        the same at every step, once at the end with the steps' summed gradients.
         """
         s, L = self.s, cache["L"]
         targets, hs = cache["targets"], cache["top"]
@@ -163,38 +167,39 @@ class RecurrentNetwork:
             delta = (cache["prediction"][m] - block) / n
             grad_h += self._down_backward(m, cache["downs"][m][-1], hs[-1], L, delta, grads,
                                           at_input=True)
-        grad_first = [np.zeros_like(cache["ups"][m][0][-1]) for m in range(s.n_modalities)]
+        delta_sum = np.zeros_like(grad_h)  # the top's inputs from the present pathways
         for i in range(len(hs) - 1, -1, -1):
-            grad_tops = self._top_backward(cache, i, grad_h, L, grads)
+            delta = grad_h * hs[i] * (1 - hs[i])
+            delta_sum += delta
             grad_h = np.zeros_like(grad_h)
-            for m in range(s.n_modalities):
-                if i == 0 or m not in targets:
-                    grad_first[m] += grad_tops[m]
+            for m in targets:
+                grad_top = self._top_input_backward(m, cache["ups"][m][i][-1], delta, L,
+                                                    grads)
+                if i == 0:
+                    self._up_backward(m, cache["ups"][m][0], L, grad_top, grads)
                     continue
-                grad_v = self._up_backward(m, cache["ups"][m][i], L, grad_tops[m], grads)
+                grad_v = self._up_backward(m, cache["ups"][m][i], L, grad_top, grads)
                 grad_h += self._down_backward(m, cache["downs"][m][i - 1], hs[i - 1], L,
                                               grad_v, grads)
+        grads[f"b{s.top}"] += delta_sum.sum(axis=0)
         for m in range(s.n_modalities):
-            self._up_backward(m, cache["ups"][m][0], L, grad_first[m], grads)
+            if m not in targets:
+                grad_top = self._top_input_backward(m, cache["ups"][m][0][-1], delta_sum, L,
+                                                    grads)
+                self._up_backward(m, cache["ups"][m][0], L, grad_top, grads)
         return grads
 
-    def _top_backward(self, cache, i, grad_h, L, grads):
-        """Back through step ``i``'s top layer: returns the gradient with respect to each
-        pathway's top activation there."""
+    def _top_input_backward(self, m, top_act, delta, L, grads):
+        """Back through pathway ``m``'s input into the top layer, given the top layer's
+        ``delta`` (the gradient at its input): returns the gradient with respect to the
+        pathway's top activation."""
         s, p = self.s, self.params
-        h = cache["top"][i]
-        delta = grad_h * h * (1 - h)
-        grads[f"b{s.top}"] += delta.sum(axis=0)
-        out = []
-        for m in range(s.n_modalities):
-            e = self.chain[m][-1]
-            top_act = cache["ups"][m][i if m in cache["targets"] else 0][-1]
-            gW, _, grad = dense_backward(top_act, p[f"W{e}"].T, h, delta, "identity")
-            grads[f"W{e}"] += gW.T
-            if self._length(s.top, m):
-                grads[f"a{m}"] += L[:, m] @ delta
-            out.append(grad)
-        return out
+        e = self.chain[m][-1]
+        gW, _, grad = dense_backward(top_act, p[f"W{e}"].T, None, delta, "identity")
+        grads[f"W{e}"] += gW.T
+        if self._length(s.top, m):
+            grads[f"a{m}"] += L[:, m] @ delta
+        return grad
 
     def _up_backward(self, m, acts, L, grad, grads):
         """Back through modality ``m``'s bottom-up pass ``acts`` from the gradient with

@@ -63,18 +63,24 @@ def dense_forward(X, W, b, activation):
     return ACTIVATIONS[activation][0](X @ W + b)
 
 
-def dense_backward(X, W, A, grad_A, activation, input_grad=True):
+def dense_backward(X, W, A, grad_A, activation, input_grad=True, out_in=False):
     """Gradients of one layer ``A = f(X W + b)`` from the gradient with respect to ``A``.
+
+    With ``out_in`` the layer is ``A = f(X W^T + b)``: ``W`` is stored ``(n_out, n_in)``, as
+    weights shared with a layer that goes the other way, and ``grad_W`` has that shape
+    (computed as such, not transposed afterwards).
 
     Returns
     -------
-    grad_W : ndarray of shape (n_in, n_out)
+    grad_W : ndarray of shape (n_in, n_out), or (n_out, n_in) with ``out_in``
     grad_b : ndarray of shape (n_out,)
     grad_X : ndarray of shape (n_samples, n_in) or None
         None when ``input_grad`` is False (a first layer needs no input gradient).
     """
     derivative = ACTIVATIONS[activation][1]
     delta = grad_A if derivative is None else grad_A * derivative(A)
+    if out_in:
+        return delta.T @ X, delta.sum(axis=0), (delta @ W if input_grad else None)
     grad_X = delta @ W.T if input_grad else None
     return X.T @ delta, delta.sum(axis=0), grad_X
 

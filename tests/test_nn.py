@@ -47,6 +47,11 @@ def test_dense_layer_gradients_match_finite_differences(activation):
     np.testing.assert_allclose(gb, numerical_gradient(lambda c: loss(X, W, c), b), atol=1e-6)
     np.testing.assert_allclose(gX, numerical_gradient(lambda x: loss(x, W, b), X), atol=1e-6)
     assert dense_backward(X, W, A, A - target, activation, input_grad=False)[2] is None
+    # weights stored (n_out, n_in): the gradients of f(X W^T + b), W's shape
+    gWt, gbt, gXt = dense_backward(X, W.T.copy(), A, A - target, activation, out_in=True)
+    np.testing.assert_allclose(gWt, gW.T)
+    np.testing.assert_allclose(gbt, gb)
+    np.testing.assert_allclose(gXt, gX)
 
 
 @pytest.mark.parametrize("activation", ["tanh", "relu", "logistic"])

@@ -195,8 +195,9 @@ class RecurrentNetwork:
         pathway's top activation."""
         s, p = self.s, self.params
         e = self.chain[m][-1]
-        gW, _, grad = dense_backward(top_act, p[f"W{e}"].T, None, delta, "identity")
-        grads[f"W{e}"] += gW.T
+        gW, _, grad = dense_backward(top_act, p[f"W{e}"], None, delta, "identity",
+                                     out_in=True)
+        grads[f"W{e}"] += gW
         if self._length(s.top, m):
             grads[f"a{m}"] += L[:, m] @ delta
         return grad
@@ -209,9 +210,9 @@ class RecurrentNetwork:
             e = self.chain[m][j - 1]
             upper = s.edges[e][1]
             delta = grad * acts[j] * (1 - acts[j])
-            gW, gb, grad = dense_backward(acts[j - 1], p[f"W{e}"].T, acts[j], delta,
-                                          "identity")
-            grads[f"W{e}"] += gW.T
+            gW, gb, grad = dense_backward(acts[j - 1], p[f"W{e}"], acts[j], delta,
+                                          "identity", out_in=True)
+            grads[f"W{e}"] += gW
             grads[f"b{upper}"] += gb
             if self._length(upper, m):
                 grads[f"a{m}"] += L[:, m] @ delta

@@ -7,10 +7,11 @@ import sys
 import pytest
 from conftest import REPO
 
-EXAMPLES = sorted((REPO / "examples").glob("*.py"))
+EXAMPLES = sorted((REPO / "examples").rglob("*.py"))
 
 
-@pytest.mark.parametrize("script", EXAMPLES, ids=lambda p: p.name)
+@pytest.mark.parametrize("script", EXAMPLES,
+                         ids=lambda p: str(p.relative_to(REPO / "examples")))
 def test_example_runs(script, tmp_path):
     result = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True,
                             text=True, timeout=120, env={**os.environ, "MPLBACKEND": "Agg"})

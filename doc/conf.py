@@ -106,6 +106,8 @@ sphinx_gallery_conf = {
     "min_reported_time": 5,
     "show_signature": False,
     "download_all_examples": False,
+    # no per-gallery timing pages: they load jQuery and DataTables from a CDN
+    "write_computation_times": False,
 }
 
 # Matplotlib draws into files, never into a window (the examples call plt.show()).
@@ -165,6 +167,7 @@ html_theme = "pydata_sphinx_theme"
 html_title = f"skmultimodal {release}"
 html_static_path = ["_static"]
 html_css_files = ["custom.css"]
+html_favicon = "_static/favicon.svg"
 html_show_sourcelink = False
 html_theme_options = {
     "navbar_align": "left",

@@ -80,7 +80,7 @@ mathjax_path = "mathjax/tex-chtml.js"
 # Examples that take tens of seconds (the deep Boltzmann machines compile and train for
 # longer). The test suite runs every example (tests/test_examples.py); the docs build shows
 # these without running them, unless SKMULTIMODAL_FULL_GALLERY is set.
-SLOW_EXAMPLES = ["plot_dbm_tags.py", "plot_dbn_vs_dbm.py"]
+SLOW_EXAMPLES = ["plot_imputed_halves.py"]
 FULL_GALLERY = os.environ.get("SKMULTIMODAL_FULL_GALLERY", "") not in ("", "0")
 _executed = ".*" if FULL_GALLERY else (
     r"^(?!.*(?:" + "|".join(re.escape(name) for name in SLOW_EXAMPLES) + r")$).*\.py$"

@@ -37,7 +37,7 @@ left, right = digits.modalities[0][1], digits.modalities[1][1]
 patterns = {"both halves": [], "left only": right, "right only": left}  # hidden columns
 
 rbm = dict(n_components=128, modalities=digits.modalities, visible_units="binary",
-           learning_rate=0.1, batch_size=32, n_iter=60, random_state=0)
+           learning_rate=0.1, batch_size=32, n_iter=30, random_state=0)
 imputers = {
     "SimpleImputer (mean)": SimpleImputer(),
     "ModalityImputer(MultimodalRBM)": ModalityImputer(MultimodalRBM(**rbm)),

@@ -77,9 +77,10 @@ mathjax_path = "mathjax/tex-chtml.js"
 
 # -- Example gallery -------------------------------------------------------------------------
 
-# Examples that take tens of seconds (the deep Boltzmann machines compile and train for
-# longer). The test suite runs every example (tests/test_examples.py); the docs build shows
-# these without running them, unless SKMULTIMODAL_FULL_GALLERY is set.
+# Examples that take more than about 10 s on 2 cores with the compiled kernels cached
+# (measured; the others take 3-10 s). The test suite runs every example
+# (tests/test_examples.py); the docs build shows these without running them, so that CI does
+# not pay for them twice, unless SKMULTIMODAL_FULL_GALLERY is set.
 SLOW_EXAMPLES = ["plot_imputed_halves.py"]
 FULL_GALLERY = os.environ.get("SKMULTIMODAL_FULL_GALLERY", "") not in ("", "0")
 _executed = ".*" if FULL_GALLERY else (

@@ -22,6 +22,7 @@ import warnings
 sys.path.insert(0, os.path.abspath(".."))
 
 import skmultimodal  # noqa: E402
+from threadpoolctl import threadpool_limits  # noqa: E402  (a scikit-learn dependency)
 
 # -- Project information ---------------------------------------------------------------------
 
@@ -110,6 +111,11 @@ sphinx_gallery_conf = {
     # no per-gallery timing pages: they load jQuery and DataTables from a CDN
     "write_computation_times": False,
 }
+
+# The examples are small (at most a few thousand rows): single-threaded BLAS runs them as
+# fast, and does not oversubscribe a machine busy with other work (two BLAS threads on a
+# loaded 2-core machine made some examples ten times slower).
+threadpool_limits(1)
 
 # Matplotlib draws into files, never into a window (the examples call plt.show()).
 os.environ.setdefault("MPLBACKEND", "Agg")

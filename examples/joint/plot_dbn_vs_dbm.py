@@ -4,8 +4,9 @@ Multimodal DBN and DBM with a missing modality
 
 The same layers trained two ways (Srivastava & Salakhutdinov 2012): a
 :class:`~skmultimodal.MultimodalDBN` is the greedy stack of plain RBMs read as a deep belief
-net (the MDBN that Hu, Li & Lu 2016 also train), a :class:`~skmultimodal.MultimodalDBM` pretrains the stack with
-doubled inputs and then trains all layers jointly as one undirected model.
+net (the MDBN that Hu, Li & Lu 2016 train on MIR-Flickr), a
+:class:`~skmultimodal.MultimodalDBM` pretrains the stack with doubled inputs and then trains
+all layers jointly as one undirected model.
 
 1. **Tags for untagged images** (synthetic data with the structure of MIR-Flickr,
    :func:`skmultimodal.datasets.make_multimodal_topics`): the tags of test images are

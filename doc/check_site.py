@@ -18,7 +18,7 @@ DevTools Protocol (the ``websocket-client`` package, in the ``doc`` extra). Each
 
 API pages of the estimators must also show an "Examples using" gallery. With
 ``--all-examples-executed`` (a full gallery build), every example page must show a figure.
-``--screenshots DIR`` saves a PNG of the main pages.
+``--screenshots DIR`` saves a PNG of the main pages (``--full-page``: whole pages).
 
 Exit status: 0 if every check passes, 1 with a list of the failures otherwise, 2 when
 Chromium is not installed (nothing was checked).
@@ -214,7 +214,23 @@ def problems_of_events(events, origin):
     return found
 
 
-def check_page(browser, origin, page, screenshot=None):
+def capture(browser, path, full_page):
+    """Save a PNG of the page: the first 1280 x 1000 pixels, or the whole page."""
+    import base64
+
+    if full_page:
+        height = browser.call("Runtime.evaluate", returnByValue=True,
+                              expression="document.documentElement.scrollHeight")
+        browser.call("Emulation.setDeviceMetricsOverride", width=1280, deviceScaleFactor=1,
+                     height=min(int(height["result"]["value"]), 16000), mobile=False)
+    data = browser.call("Page.captureScreenshot", format="png")["data"]
+    path.write_bytes(base64.b64decode(data))
+    if full_page:
+        browser.call("Emulation.setDeviceMetricsOverride", width=1280, height=1000,
+                     deviceScaleFactor=1, mobile=False)
+
+
+def check_page(browser, origin, page, screenshot=None, full_page=False):
     browser.events.clear()
     browser.call("Page.navigate", url=f"{origin}/{page}")
     browser.wait_for("Page.loadEventFired")
@@ -237,10 +253,7 @@ def check_page(browser, origin, page, screenshot=None):
     for ref in report["stray_refs"]:
         found.append(f"unresolved reference shown as text: {ref}")
     if screenshot is not None:
-        import base64
-
-        data = browser.call("Page.captureScreenshot", format="png")["data"]
-        screenshot.write_bytes(base64.b64decode(data))
+        capture(browser, screenshot, full_page)
     return found, report
 
 
@@ -260,6 +273,8 @@ def main(argv=None):
     parser.add_argument("build", nargs="?", default="doc/_build/html",
                         help="the built HTML site (default: doc/_build/html)")
     parser.add_argument("--screenshots", type=Path, help="save PNGs of the main pages here")
+    parser.add_argument("--full-page", action="store_true",
+                        help="screenshots of whole pages, not of their first screen")
     parser.add_argument("--all-examples-executed", action="store_true",
                         help="every example page must show a figure (full gallery build)")
     args = parser.parse_args(argv)
@@ -289,7 +304,7 @@ def main(argv=None):
             shot = None
             if args.screenshots and page in MAIN_PAGES:
                 shot = args.screenshots / (page.replace("/", "_").replace(".html", ".png"))
-            found, report = check_page(browser, origin, page, shot)
+            found, report = check_page(browser, origin, page, shot, args.full_page)
             n_math += report.get("n_math", 0)
             n_figures += report.get("n_example_figures", 0)
             is_estimator = (page.startswith("generated/skmultimodal.")

@@ -56,9 +56,9 @@ models = {
 classifier = LogisticRegression(max_iter=3000).fit(X_train, y_train)
 given = {"left given": right, "right given": left}  # the columns hidden in each case
 mean_half = X_train.mean(axis=0)
-print(f"{'model':20s} {'fit s':>6s} | MSE of the inferred half | accuracy of the completed")
-print(f"{'':20s} {'':6s} | {'left given':>11s} {'right given':>11s} | "
-      f"{'left given':>11s} {'right given':>11s}")
+print(f"{'':25s}   {'MSE of the half':>17s}   {'accuracy':>17s}")
+print(f"{'model':19s} {'fit s':>5s}   {'left given':>10s} {'right':>6s}   "
+      f"{'left given':>10s} {'right':>6s}")
 completions = {}
 for name, model in {"training mean": None, **models}.items():
     tic = time.perf_counter()
@@ -76,10 +76,9 @@ for name, model in {"training mean": None, **models}.items():
         completions[name, case] = completed
         mse.append(np.mean((completed[:, hidden] - X_test[:, hidden]) ** 2))
         accuracy.append(classifier.score(completed, y_test))
-    print(f"{name:20s} {seconds:6.1f} | {mse[0]:11.4f} {mse[1]:11.4f} | "
-          f"{accuracy[0]:11.3f} {accuracy[1]:11.3f}")
-print(f"{'complete digits':20s} {'':6s} | {'':11s} {'':11s} | "
-      f"{classifier.score(X_test, y_test):11.3f} {'':11s}")
+    print(f"{name:19s} {seconds:5.1f}   {mse[0]:10.4f} {mse[1]:6.4f}   {accuracy[0]:10.3f} "
+          f"{accuracy[1]:6.3f}")
+print(f"{'complete digits':19s} {'':5s}   {'':17s}   {classifier.score(X_test, y_test):10.3f}")
 
 # %%
 # The completions

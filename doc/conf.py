@@ -153,7 +153,7 @@ def _foreign_role_as_text(match):
         anchor = re.sub(r"[^a-z0-9]+", "-", target.strip().lower()).strip("-")
         return f"`{text} <{SKLEARN_DOCS}/glossary.html#term-{anchor}>`__"
     if role == "ref" and text.lower() == "user guide":
-        return f"scikit-learn's `user guide <{SKLEARN_DOCS}/user_guide.html>`__"
+        return f"`user guide <{SKLEARN_DOCS}/user_guide.html>`__ of scikit-learn"
     return f"*{text}*" if text else ""
 
 

@@ -2,8 +2,8 @@
 Multimodal DBM: tags generated for images, images retrieved by tags
 ===================================================================
 
-The two demonstrations of Srivastava & Salakhutdinov (2012; seed 000), on synthetic data with
-the structure of MIR-Flickr (:func:`skmultimodal.datasets.make_multimodal_topics`: Gaussian
+The two demonstrations of Srivastava & Salakhutdinov (2012), on synthetic data with the
+structure of MIR-Flickr (:func:`skmultimodal.datasets.make_multimodal_topics`: Gaussian
 "image features" and sparse tag counts generated from shared latent topics).
 
 1. **Generating text conditioned on images.** The tags of test images are hidden (NaN) and
@@ -16,8 +16,13 @@ the structure of MIR-Flickr (:func:`skmultimodal.datasets.make_multimodal_topics
    :meth:`~skmultimodal.MultimodalDBM.transform` to the top layer's posterior (the missing
    modality inferred in the same mean-field loop), and the nearest database images in that
    space are returned (:func:`skmultimodal.retrieval.nearest_neighbors`).
+
+The tags are named after the topic they are most typical of (``beach-3`` is a tag of the
+beach topic), so that the figure can be read at a glance.
 """
 
+# %%
+import matplotlib.pyplot as plt
 import numpy as np
 from sklearn.preprocessing import StandardScaler
 
@@ -34,14 +39,19 @@ topic_test = topic[2000:]
 scaler = StandardScaler().fit(X_train[:, :n_image])
 X_train[:, :n_image] = scaler.transform(X_train[:, :n_image])
 X_test[:, :n_image] = scaler.transform(X_test[:, :n_image])
-vocabulary = np.array([f"tag{j:02d}" for j in range(n_tags)])
+counts = X_train[:, n_image:]
+topic_names = np.array(["beach", "city", "forest", "night", "people", "food"])
+lift = np.array([counts[topic[:2000] == k].mean(axis=0) for k in range(n_topics)])
+vocabulary = np.array([f"{topic_names[k]}-{j}" for j, k in enumerate(lift.argmax(axis=0))])
 
 dbm = MultimodalDBM(n_components=64, pathways=(64,),
                     modalities=[("image", slice(0, n_image)), ("tags", slice(n_image, None))],
                     visible_units=["gaussian", "replicated_softmax"], n_iter_pretrain=20,
                     n_iter=10, random_state=0).fit(X_train)
 
-# 1. Tags for untagged images ----------------------------------------------------------------
+# %%
+# 1. Tags for untagged images
+# ---------------------------
 untagged = X_test.copy()
 untagged[:, n_image:] = np.nan
 top5 = dbm.top_words(untagged, k=5, modality="tags")
@@ -58,11 +68,28 @@ print(f"  precision@5 of the generated tags over {len(X_test)} images: "
       f"{np.take_along_axis(truth, top5, axis=1).mean():.3f} (the 5 most frequent training "
       f"tags: {truth[:, popular].mean():.3f})")
 
-# 2. Images for text queries -----------------------------------------------------------------
+# %%
+# The expected tag counts of six untagged test images, their eight highest: green bars are
+# tags the image really has, grey bars tags it does not have.
+expected = dbm.impute(untagged)[:, n_image:]
+fig, axes = plt.subplots(2, 3, figsize=(9, 5))
+for i, ax in enumerate(axes.ravel()):
+    best = np.argsort(-expected[i], kind="stable")[:8][::-1]
+    colors = np.where(truth[i, best], "tab:green", "tab:gray")
+    ax.barh(np.arange(8), expected[i, best], color=colors)
+    ax.set_yticks(np.arange(8), vocabulary[best], fontsize=8)
+    ax.set_title(f"test image {i} (topic: {topic_names[topic_test[i]]})", fontsize=9)
+    ax.set_xlabel("expected count", fontsize=8)
+fig.suptitle("Tags generated for untagged images (green: a true tag)")
+fig.tight_layout()
+plt.show()
+
+# %%
+# 2. Images for text queries
+# --------------------------
 database = X_test.copy()
 database[:, n_image:] = np.nan  # images without tags
 database_codes = dbm.transform(database)
-counts = X_train[:, n_image:]
 print("\nImage retrieval from text queries (10 nearest images; relevant: same topic)")
 precisions = []
 for k in range(n_topics):
@@ -76,6 +103,6 @@ for k in range(n_topics):
                                  metric="cosine")
     precisions.append(np.mean(topic_test[found[0]] == k))
     print(f"  query {', '.join(vocabulary[words]):22s} -> topics of the images found: "
-          f"{topic_test[found[0]].tolist()}")
+          f"{', '.join(topic_names[topic_test[found[0]]])}")
 print(f"  mean precision@10: {np.mean(precisions):.2f} (a random image has the query's "
       f"topic with probability {1 / n_topics:.2f})")

@@ -2,7 +2,7 @@
 Few-shot classification with a class hierarchy and attributes (USE)
 ===================================================================
 
-:class:`~skmultimodal.UnifiedSemanticEmbedding` (Hwang & Sigal 2014, seed 004) is a
+:class:`~skmultimodal.UnifiedSemanticEmbedding` (Hwang & Sigal 2014) is a
 large-margin label embedding that also knows how the classes relate: a taxonomy (each sample
 should be closer to its superclass than to the other superclasses) and attributes (each class
 embedding is its parent's plus a sparse combination of attribute embeddings). With only two
@@ -15,8 +15,10 @@ it in the taxonomy) are compared with :class:`~skmultimodal.LargeMarginEmbedding
 learned attribute combination of a few classes is printed next to their true attributes.
 """
 
+# %%
 import warnings
 
+import matplotlib.pyplot as plt
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import StandardScaler
@@ -66,20 +68,19 @@ for c in range(4):
     print(f"class {c} ({hierarchy[c]}): true attributes {np.flatnonzero(attributes[c]).tolist()}"
           f", learned weights {used}")
 
-try:
-    import matplotlib.pyplot as plt
-except ImportError:  # the numbers above are the example; the figure needs matplotlib
-    plt = None
-
-if plt is not None:
-    fig, axes = plt.subplots(1, 2, figsize=(9, 5), sharey=True)
-    axes[0].imshow(attributes, cmap="Greys", aspect="auto")
-    axes[0].set_title("true class attributes")
-    limit = np.abs(use.attribute_weights_).max()
-    axes[1].imshow(use.attribute_weights_, cmap="RdBu", vmin=-limit, vmax=limit,
-                   aspect="auto")
-    axes[1].set_title("learned attribute_weights_")
-    for ax in axes:
-        ax.set_xlabel("attribute")
-    axes[0].set_ylabel("class")
-    plt.show()
+# %%
+# The attributes each class embedding is built from
+# -------------------------------------------------
+# Left, which attributes each class has; right, the sparse attribute weights USE learned for
+# each class (``attribute_weights_``; red positive, blue negative).
+fig, axes = plt.subplots(1, 2, figsize=(9, 5), sharey=True)
+axes[0].imshow(attributes, cmap="Greys", aspect="auto")
+axes[0].set_title("true class attributes")
+limit = np.abs(use.attribute_weights_).max()
+axes[1].imshow(use.attribute_weights_, cmap="RdBu_r", vmin=-limit, vmax=limit,
+               aspect="auto")
+axes[1].set_title("learned attribute_weights_")
+for ax in axes:
+    ax.set_xlabel("attribute")
+axes[0].set_ylabel("class")
+plt.show()

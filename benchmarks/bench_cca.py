@@ -4,8 +4,8 @@ Planted data: two views of d features each whose first canonical correlations ar
 n rows, k components. One run measures, side by side, the fit time of
 ``skmultimodal.CCA`` (closed form through each view's thin SVD) and of
 ``sklearn.cross_decomposition.CCA`` (NIPALS, one component at a time) and the held-out
-canonical correlations of both; cca-zoo's CCA is added when the package imports. Targets of
-the issue: at least 10x faster than scikit-learn with equal or better correlations, and no
+canonical correlations of both; cca-zoo's CCA is added when the package imports. Targets:
+at least 10x faster than scikit-learn with equal or better correlations, and no
 slower than cca-zoo.
 
 KCCA part: on a nonlinear planted problem (views share a latent t only through t**2 and

@@ -6,8 +6,8 @@ Three parts, each printing a table:
    and of Sohn, Shang & Lee 2014, Section 4.2) on ``make_multimodal_topics``: Gaussian "image
    features" (standardised) and sparse tag counts from shared latent topics, with multi-label
    classes from the same topics. MultimodalDBM, MultimodalDBN (its stack without doubled inputs
-   and without joint training, the MDBN of *Multimodal Learning via Exploring Deep Semantic
-   Similarity*, ACM Multimedia 2016, Table 2), MultimodalRBM and MinVIRBM are trained on the
+   and without joint training, the MDBN of Hu, Li & Lu
+   2016, Table 2), MultimodalRBM and MinVIRBM are trained on the
    same unlabelled pairs; then
 
    - classification MAP: a one-vs-rest logistic regression on the joint representation,

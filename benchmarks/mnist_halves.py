@@ -1,7 +1,7 @@
 """MNIST left/right halves: Table 1 of Sohn, Shang & Lee 2014 (ML vs MinVI) and of SSL.
 
-SSL is the semantic-similarity learning of *Multimodal Learning via Exploring Deep Semantic
-Similarity* (ACM Multimedia 2016), whose Table 1 repeats the same benchmark.
+SSL is the semantic-similarity learning of Hu, Li & Lu (2016, *Multimodal learning via
+exploring deep semantic similarity*), whose Table 1 repeats the same benchmark.
 
 Each image is two modalities: x = pixel columns 1-14, y = columns 15-28 (392 pixels each). A
 multimodal RBM with 1000 hidden units is trained on paired halves by each method; a linear SVM

@@ -110,7 +110,7 @@ def test_collapsed_deep_belief_net_warns():
                                   learning_rate=1e4, random_state=0)),
 ], ids=_name)
 def test_a_blow_up_raises_before_values_reach_infinity(estimator):
-    """The issue's rows: weights of 7e25, reconstruction errors of 1e52 and imputed values of
+    """Reported cases: weights of 7e25, reconstruction errors of 1e52 and imputed values of
     1e40 came back without a word. Now the first epoch's growth raises, naming the step."""
     X = np.random.default_rng(0).normal(size=(200, 6))
     with pytest.raises(FloatingPointError, match="Lower learning_rate"):

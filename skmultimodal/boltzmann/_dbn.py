@@ -154,7 +154,7 @@ class MultimodalDBN(_PathwaysMixin, _GibbsSamplingMixin, _BaseJointModel):
     """Multimodal deep belief network (Srivastava & Salakhutdinov 2012).
 
     The layers of :class:`MultimodalDBM`: a pathway of binary hidden layers per modality
-    (``pathways``; the MIR-Flickr network of the ACM MM 2016 SSL paper's MDBN is
+    (``pathways``; the MIR-Flickr network of Hu, Li & Lu's (2016) MDBN is
     ``[(1024, 1024), (1024, 1024)]`` over
     3857 image and 2000 text features) and a joint top layer of ``n_components`` units over
     the pathways' last layers. Trained greedily, one RBM at a time bottom-up, each by PCD

@@ -1,4 +1,4 @@
-"""Multimodal RBM with a semantic-similarity regulariser (SSL; ACM Multimedia 2016)."""
+"""Multimodal RBM with a semantic-similarity regulariser (SSL; Hu, Li & Lu 2016)."""
 
 from numbers import Real
 
@@ -114,8 +114,8 @@ class SSLRBM(MultimodalRBM):
     """Multimodal RBM with a semantic-similarity regulariser (SSL).
 
     Maximum likelihood training of the multimodal RBM (see :class:`MultimodalRBM`) with a
-    penalty that makes the hidden representations of the two modalities alike (Multimodal
-    learning via exploring deep semantic similarity, ACM Multimedia 2016, Eq. 1)::
+    penalty that makes the hidden representations of the two modalities alike (Hu, Li & Lu
+    2016, Eq. 1)::
 
         minimise  - log p(x, y) + alpha * sim(H^x, H^y)
 
@@ -150,8 +150,7 @@ class SSLRBM(MultimodalRBM):
         units take non-negative word counts. A :class:`~skmultimodal.boltzmann.VisibleUnits`
         instance is a unit type of your own.
     alpha : float, default=0.1
-        Weight of the similarity penalty (the lambda of the ACM MM 2016 paper, which used
-        0.1).
+        Weight of the similarity penalty (the lambda of Hu, Li & Lu 2016, who used 0.1).
     similarity : {"cross_entropy_xy", "cross_entropy_yx", "cca"}, default="cross_entropy_xy"
         The similarity measure of the penalty.
     cca_reg : float, default=1e-3
@@ -247,7 +246,8 @@ class SSLRBM(MultimodalRBM):
 
     References
     ----------
-    Multimodal learning via exploring deep semantic similarity. ACM Multimedia 2016.
+    Hu, D., Li, X. and Lu, X. Multimodal learning via exploring deep semantic similarity.
+    ACM Multimedia 2016, 342-346.
 
     Examples
     --------

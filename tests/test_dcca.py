@@ -278,8 +278,9 @@ def test_two_views_train_the_same_through_the_maxvar_objective(monkeypatch):
 
     for objective in ("trace", "frobenius"):
         for max_iter, tolerance in ((10, 1e-9), (100, 1e-3)):
-            make = lambda: DeepCCA(n_components=2, hidden_layer_sizes=(8,),
-                                   objective=objective, max_iter=max_iter, random_state=0)
+            make = lambda objective=objective, max_iter=max_iter: DeepCCA(
+                n_components=2, hidden_layer_sizes=(8,), objective=objective,
+                max_iter=max_iter, random_state=0)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", ConvergenceWarning)
                 pair = make().fit(X)
@@ -303,11 +304,13 @@ def test_three_views_recover_the_shared_latent(solver):
     correlation with t^2: 0.94-0.95 (L-BFGS), 0.99 (Adam)."""
     X, t = _three_views(1000)
     train, test = X[:700], X[700:]
-    params = dict(solver="adam", max_iter=100, batch_size=350, learning_rate_init=1e-2) \
-        if solver == "adam" else {}
-    make = lambda max_iter=params.get("max_iter", 200): DeepCCA(
-        n_components=1, modalities=[3, 3, 3], hidden_layer_sizes=(32,), random_state=0,
-        **{**params, "max_iter": max_iter})
+    params = {"solver": "adam", "max_iter": 100, "batch_size": 350,
+              "learning_rate_init": 1e-2} if solver == "adam" else {"max_iter": 200}
+
+    def make(**changes):
+        return DeepCCA(n_components=1, modalities=[3, 3, 3], hidden_layer_sizes=(32,),
+                       random_state=0, **{**params, **changes})
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         deep = make().fit(train)

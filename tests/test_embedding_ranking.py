@@ -3,7 +3,6 @@ temperature's included), every pair of two or more modalities, the NaN-block con
 
 import pickle
 import warnings
-
 from itertools import combinations
 
 import numpy as np
@@ -190,11 +189,11 @@ def test_objective_gradient_through_networks_and_normalisation(hidden, loss, max
     assert value == pytest.approx(_reference_objective(est, params, clean, present),
                                   rel=1e-10)
     assert grads.keys() == params.keys()
-    for key in params:
-        def f(theta, key=key):
-            return _reference_objective(est, {**params, key: theta}, clean, present)
+    for key, theta in params.items():
+        def f(changed, key=key):
+            return _reference_objective(est, {**params, key: changed}, clean, present)
 
-        np.testing.assert_allclose(grads[key], numerical_gradient(f, params[key]), atol=1e-6)
+        np.testing.assert_allclose(grads[key], numerical_gradient(f, theta), atol=1e-6)
 
 
 @pytest.mark.parametrize("max_violation", [False, True])
@@ -454,8 +453,8 @@ def test_three_modalities_retrieve_across_every_pair_and_use_partly_paired_rows(
     for i in range(100, 400):
         partly[i, blocks[i % 3]] = np.nan
     for loss in ("hinge", "infonce"):
-        make = lambda **kw: RankingEmbedding(n_components=4, modalities=[10, 6, 5], loss=loss,
-                                             random_state=0, **kw)
+        make = lambda loss=loss, **kw: RankingEmbedding(n_components=4, modalities=[10, 6, 5],
+                                                        loss=loss, random_state=0, **kw)
         full = _fit(make(), train)
         one_epoch = _fit(make(max_iter=1), train)
         rng = np.random.default_rng(0)

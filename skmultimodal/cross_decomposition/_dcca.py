@@ -342,7 +342,7 @@ class DeepCCA(_FeatureCCAMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixi
 
     >>> X3 = np.hstack([X, np.abs(t) + 0.1 * rng.standard_normal((300, 1))])
     >>> dcca3 = DeepCCA(n_components=1, modalities=[1, 1, 1], hidden_layer_sizes=(16,),
-    ...                 random_state=0).fit(X3)
+    ...                 max_iter=400, random_state=0).fit(X3)
     >>> bool(dcca3.canonical_correlations_[0] > 0.9)
     True
     """

@@ -1,4 +1,8 @@
-"""Deep canonical correlation analysis (Andrew et al. 2013) in numpy."""
+"""Deep canonical correlation analysis (Andrew et al. 2013) of two or more views, in numpy.
+
+More than two views are trained on the generalised (MAXVAR) objective of
+:func:`maxvar_objective` (Kettenring 1971; its deep form: Benton et al. 2019).
+"""
 
 import warnings
 from numbers import Integral, Real
@@ -69,6 +73,87 @@ def correlation_objective(H1, H2, reg, objective):
     return value, grad1, grad2
 
 
+def maxvar_objective(outputs, reg, objective):
+    """Correlation of several views' outputs (MAXVAR) and its gradient with respect to each.
+
+    With the views' centred outputs side by side, ``H = [H_1c, ..., H_Vc]`` (rows are the
+    ``n`` samples, each view ``o`` columns), their covariance ``S = H^T H / (n - 1)``, its
+    ridged form ``S_r = S + reg I`` and the views' ridged covariances, its diagonal blocks
+    ``L = blockdiag(S_11, ..., S_VV)`` (as in :func:`correlation_objective`), the block
+    correlation matrix ``K = L^{-1/2} S_r L^{-1/2}`` has identity diagonal blocks and the
+    pairs' ``T_mo = S_mm^{-1/2} S_mo S_oo^{-1/2}`` off the diagonal:
+
+    - ``"trace"``: ``sum_{i <= o} (lambda_i(K) - 1) / (V - 1)``, the top ``o`` eigenvalues.
+      The top eigenvalue of ``K`` is the MAXVAR criterion of Kettenring (1971), the largest
+      variance of a sum of unit-variance variates, one per view; the sum of the top ``o`` is
+      that of the generalised CCA of Carroll (1968), ``max tr(G^T (sum_m P_m) G)`` over
+      orthonormal ``G`` with ``P_m`` the views' projection matrices (at ``reg = 0``; the
+      deep generalised CCA of Benton et al. 2019, Eq. 3, ridges the projections instead,
+      which for two views would not reduce to the objective below). For two views the
+      eigenvalues of ``K`` are ``1 +- d_i``, ``d`` the singular values of ``T_12``, so the
+      value is the total correlation ``sum(d)`` of Andrew et al. (2013, Eq. 10). The
+      eigenvalues of ``K`` are the generalised eigenvalues of ``(S_r, L)``: with
+      ``L``-orthonormal eigenvectors ``v_i`` (the columns of ``U = L^{-1/2} R``, ``R`` the
+      top eigenvectors of ``K``), ``d lambda_i = v_i^T (dS - lambda_i dL) v_i``, so the
+      gradient with respect to ``S`` is ``G = (U U^T - blockdiag(U diag(lambda) U^T)) /
+      (V - 1)``.
+    - ``"frobenius"``: the mean over view pairs of ``||T_mo||_F^2``, i.e.
+      ``||K - I||_F^2 / (V (V - 1))``; for two views ``||T_12||_F^2``. With ``S_off`` (``S``
+      without its diagonal blocks) and ``W = L^{-1} S_off L^{-1}``, the value is
+      ``<W, S_off> / (V (V - 1))`` and ``G = 2 (W - blockdiag(W S_off L^{-1})) / (V (V - 1))``.
+
+    Both values lie in ``[0, o]`` (0: uncorrelated views; ``o``: identical ones, as ``reg``
+    goes to 0) for every number of views. The gradient with respect to ``H_m`` is the
+    ``m``-th column block of ``2 H G / (n - 1)``.
+
+    Parameters
+    ----------
+    outputs : list of ndarray of shape (n_samples, o)
+        Each view's outputs.
+    reg : float
+        Ridge on each view's covariance.
+    objective : {"trace", "frobenius"}
+
+    Returns
+    -------
+    value : float
+    grads : list of ndarray, the gradients with respect to each view's outputs.
+    """
+    n_views, (n, o) = len(outputs), outputs[0].shape
+    H = np.hstack(outputs)
+    H -= H.mean(axis=0)
+    S = H.T @ H / (n - 1)
+    blocks = [slice(m * o, (m + 1) * o) for m in range(n_views)]
+    if objective == "trace":
+        whitening = np.zeros_like(S)
+        for b in blocks:
+            whitening[b, b] = _inv_sqrt(S[b, b] + reg * np.eye(o))
+        K = whitening @ S @ whitening
+        for b in blocks:
+            K[b, b] = np.eye(o)  # exactly, as S_r's diagonal blocks are L's
+        lam, R = np.linalg.eigh(K)
+        lam, U = lam[::-1][:o], whitening @ R[:, ::-1][:, :o]
+        value = (lam.sum() - o) / (n_views - 1)
+        G = U @ U.T
+        for b in blocks:
+            G[b, b] -= (U[b] * lam) @ U[b].T
+        G /= n_views - 1
+    else:
+        inverse = np.zeros_like(S)
+        for b in blocks:
+            inverse[b, b] = np.linalg.inv(S[b, b] + reg * np.eye(o))
+            S[b, b] = 0.0
+        W = inverse @ S @ inverse
+        value = np.sum(W * S) / (n_views * (n_views - 1))
+        E = W @ S @ inverse
+        G = W
+        for b in blocks:
+            G[b, b] = -E[b, b]
+        G *= 2.0 / (n_views * (n_views - 1))
+    grad = 2 * H @ G / (n - 1)
+    return float(value), [grad[:, b] for b in blocks]
+
+
 def _trace_correlation_low_rank(H1c, H2c, reg):
     """The ``"trace"`` objective of :func:`correlation_objective` for fewer rows than columns.
 
@@ -88,6 +173,12 @@ def _trace_correlation_low_rank(H1c, H2c, reg):
     grad1 = ((right @ V - left @ (U * d)) @ U.T * a1) @ Q1t / (m - 1)
     grad2 = ((left @ U - right @ (V * d)) @ V.T * a2) @ Q2t / (m - 1)
     return d.sum(), grad1, grad2
+
+
+def _split(theta, nets):
+    """The networks' parameter vectors, views of the concatenated ``theta``."""
+    ends = np.cumsum([net.n_params for net in nets])
+    return [theta[end - net.n_params:end] for net, end in zip(nets, ends)]
 
 
 def autoencoder_loss(theta, A, A_noisy, activation):
@@ -144,21 +235,32 @@ class DeepCCA(_FeatureCCAMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixi
     mini-batch Adam. A linear CCA (:class:`CCA`) on the trained outputs gives the canonical
     variates; :meth:`transform` averages those of the views a row has.
 
+    With more than two views the networks maximise the generalised (MAXVAR) correlation of
+    :func:`maxvar_objective` (Kettenring 1971; Carroll 1968; deep: Benton et al. 2019):
+    with ``"trace"``, the sum of the top ``output_dim`` eigenvalues, less one each, of the
+    outputs' block correlation matrix (off its identity diagonal blocks, the pairs' ``T``),
+    divided by the number of views less one; with ``"frobenius"``, the mean over view pairs
+    of ``||T||_F^2``. For two views both are the objectives above, exactly (so they range
+    over ``[0, output_dim]`` for any number of views). The final linear CCA is then
+    :class:`CCA`'s MAXVAR, and ``score`` the mean over view pairs of the held-out
+    correlations.
+
     Parameters
     ----------
     n_components : int, default=2
         Number of canonical components.
     modalities : None, list of int or list of (str, columns) tuples, default=None
-        Which columns form which view; exactly two views.
+        Which columns form which view; two or more views (``None``: the two halves).
     hidden_layer_sizes : tuple of int or list of tuples, default=(64,)
-        Hidden layer widths (positive ints) of each view's network: one tuple for both
-        views or a list with one tuple per view.
+        Hidden layer widths (positive ints) of each view's network: one tuple for every
+        view or a list with one tuple per view.
     output_dim : int, default=None
         Width of each network's top layer; ``n_components`` by default.
     activation : {"tanh", "relu", "logistic"}, default="tanh"
         Hidden-layer non-linearity.
     objective : {"trace", "frobenius"}, default="trace"
-        Total correlation (trace norm of T) or the squared Frobenius norm of T.
+        Total correlation (trace norm of T) or the squared Frobenius norm of T; for more
+        than two views, their MAXVAR generalisations (:func:`maxvar_objective`).
     reg : float, default=1e-3
         Ridge on the top layers' covariances (and of the final linear CCA).
     alpha : float, default=1e-4
@@ -192,7 +294,8 @@ class DeepCCA(_FeatureCCAMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixi
     cca_ : CCA
         Linear CCA fitted on the networks' training outputs.
     canonical_correlations_ : ndarray of shape (n_components,)
-        Training canonical correlations of the outputs.
+        Training canonical correlations of the outputs (for more than two views, the mean
+        over view pairs).
     loss_curve_ : list of float
         Objective (negative correlation plus penalty) per iteration or epoch.
     best_loss_ : float
@@ -215,6 +318,15 @@ class DeepCCA(_FeatureCCAMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixi
     Andrew, G., Arora, R., Bilmes, J. and Livescu, K. Deep canonical correlation analysis.
     ICML 2013.
 
+    Kettenring, J. R. Canonical analysis of several sets of variables. Biometrika 1971.
+
+    Carroll, J. D. Generalization of canonical correlation analysis to three or more sets
+    of variables. Proceedings of the 76th Convention of the American Psychological
+    Association 1968.
+
+    Benton, A., Khayrallah, H., Gujral, B., Reisinger, D. A., Zhang, S. and Arora, R. Deep
+    generalized canonical correlation analysis. RepL4NLP workshop, ACL 2019.
+
     Examples
     --------
     >>> import numpy as np
@@ -224,6 +336,14 @@ class DeepCCA(_FeatureCCAMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixi
     >>> X = np.hstack([t, t**2 + 0.1 * rng.standard_normal((300, 1))])
     >>> dcca = DeepCCA(n_components=1, hidden_layer_sizes=(16,), random_state=0).fit(X)
     >>> bool(dcca.canonical_correlations_[0] > 0.9)
+    True
+
+    Three views, each a different function of ``t``:
+
+    >>> X3 = np.hstack([X, np.abs(t) + 0.1 * rng.standard_normal((300, 1))])
+    >>> dcca3 = DeepCCA(n_components=1, modalities=[1, 1, 1], hidden_layer_sizes=(16,),
+    ...                 max_iter=400, random_state=0).fit(X3)
+    >>> bool(dcca3.canonical_correlations_[0] > 0.9)
     True
     """
 
@@ -271,8 +391,8 @@ class DeepCCA(_FeatureCCAMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixi
         self.verbose = verbose
 
     def _build(self):
-        """The two networks' structures (their weights live in ``networks_``)."""
-        hidden = layer_sizes(self.hidden_layer_sizes, 2)
+        """The views' networks' structures (their weights live in ``networks_``)."""
+        hidden = layer_sizes(self.hidden_layer_sizes, len(self.modalities_))
         out = self.output_dim or self.n_components
         if out < self.n_components:
             raise ValueError(f"output_dim={out} is smaller than n_components="
@@ -281,14 +401,22 @@ class DeepCCA(_FeatureCCAMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixi
                 for w, h in zip(modality_widths(self.modalities_), hidden)]
 
     def _loss(self, theta, nets, views):
-        """Negative correlation plus the L2 penalty, and its gradient (flat)."""
-        split = nets[0].n_params
-        thetas = (theta[:split], theta[split:])
+        """Negative correlation plus the L2 penalty, and its gradient (flat).
+
+        Two views: :func:`correlation_objective` (the closed form of the pair, with its
+        path for fewer rows than outputs); more: :func:`maxvar_objective`, which equals it
+        for two.
+        """
+        thetas = _split(theta, nets)
         outputs = [net.forward(t, v) for net, t, v in zip(nets, thetas, views)]
-        value, g1, g2 = correlation_objective(outputs[0][-1], outputs[1][-1], self.reg,
-                                              self.objective)
+        if len(nets) == 2:
+            value, *out_grads = correlation_objective(outputs[0][-1], outputs[1][-1],
+                                                      self.reg, self.objective)
+        else:
+            value, out_grads = maxvar_objective([out[-1] for out in outputs], self.reg,
+                                                self.objective)
         grads = [net.backward(t, out, -g) for net, t, out, g in
-                 zip(nets, thetas, outputs, (g1, g2))]
+                 zip(nets, thetas, outputs, out_grads)]
         penalty = sum(net.l2_penalty(t, self.alpha, grad)
                       for net, t, grad in zip(nets, thetas, grads))
         return -value + penalty, np.concatenate(grads)
@@ -296,12 +424,12 @@ class DeepCCA(_FeatureCCAMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixi
     @keep_state_on_error
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
-        """Train both networks on the complete rows of X, then fit CCA on their outputs.
+        """Train the networks on the complete rows of X, then fit CCA on their outputs.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            The two views' columns side by side; rows with a missing view are not used.
+            The views' columns side by side; rows with a missing view are not used.
         y : None
             Ignored.
 
@@ -311,7 +439,7 @@ class DeepCCA(_FeatureCCAMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixi
             The fitted estimator.
         """
         reject_second_view(y, X, self)
-        views = complete_views(self, X, max_views=2, min_rows=3)
+        views = complete_views(self, X, min_rows=3)
         self.input_means_ = [v.mean(axis=0) for v in views]
         self.input_scales_ = [np.where(v.std(axis=0) > 0, v.std(axis=0), 1.0) for v in views]
         views = [(v - m) / s for v, m, s in zip(views, self.input_means_, self.input_scales_)]
@@ -326,8 +454,7 @@ class DeepCCA(_FeatureCCAMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixi
             theta = self._fit_lbfgs(theta, nets, views)
         else:
             theta = self._fit_adam(theta, nets, views, rng)
-        split = nets[0].n_params
-        self.networks_ = [theta[:split], theta[split:]]
+        self.networks_ = _split(theta, nets)
         outputs = [net.forward(t, v)[-1] for net, t, v in zip(nets, self.networks_, views)]
         self.cca_ = self._output_cca(outputs)
         self.canonical_correlations_ = self.cca_.canonical_correlations_

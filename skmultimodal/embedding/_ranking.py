@@ -1,6 +1,8 @@
-"""Visual-semantic ranking embedding (Kiros, Salakhutdinov & Zemel 2014): two modalities,
-one cosine space."""
+"""Visual-semantic ranking embedding (Kiros, Salakhutdinov & Zemel 2014): two or more
+modalities, one cosine space, trained with the bidirectional hinge over every pair of
+modalities or with CLIP's symmetric InfoNCE (Radford et al. 2021)."""
 
+from itertools import combinations
 from numbers import Integral, Real
 
 import numpy as np
@@ -73,6 +75,54 @@ def ranking_loss(A, B, margin, max_violation):
     return float(loss / n), G @ B, G.T @ A
 
 
+INITIAL_LOGIT_SCALE = np.log(1 / 0.07)
+"""CLIP's initial ``log(1 / temperature)``: temperature 0.07 (Radford et al. 2021, after Wu
+et al. 2018)."""
+
+LOGIT_SCALE_RANGE = (0.0, np.log(100.0))
+"""The interval ``log(1 / temperature)`` is clipped to after every update: logits scaled by
+at most 100 (Radford et al. 2021, Section 2.5) and a temperature of at most 1 (the lower
+clip of CLIP's reference code and of OpenCLIP)."""
+
+
+def infonce_loss(A, B, logit_scale):
+    """Symmetric InfoNCE loss of paired unit rows (CLIP), and its gradient.
+
+    With logits ``Y = exp(t) A B^T`` (``t = logit_scale = log(1 / temperature)``; cosines
+    of unit rows) and the pairs on the diagonal, the loss is the mean of the softmax
+    cross-entropies that pick the partner among the batch, in both directions (Radford et
+    al. 2021, Fig. 3; the InfoNCE of van den Oord, Li & Vinyals 2018, Eq. 4, with the other
+    pairs of the batch as the negatives)::
+
+        L = -(1 / 2n) sum_i [log softmax_k(Y_ik)_i + log softmax_k(Y_ki)_i]
+
+    Its gradient with respect to the logits is ``D = (P_r + P_c - 2 I) / (2n)``, with
+    ``P_r`` the row-wise and ``P_c`` the column-wise softmax of ``Y``; hence ``dL/dA =
+    exp(t) D B``, ``dL/dB = exp(t) D^T A`` and ``dL/dt = <D, Y>``.
+
+    Returns
+    -------
+    loss : float
+    grad_A, grad_B : ndarray
+        Gradients with respect to ``A`` and ``B``.
+    grad_logit_scale : float
+        Gradient with respect to ``t``.
+    """
+    n = A.shape[0]
+    scale = np.exp(A.dtype.type(logit_scale))
+    Y = scale * (A @ B.T)
+    log_rows = Y - Y.max(axis=1, keepdims=True)
+    log_rows -= np.log(np.exp(log_rows).sum(axis=1, keepdims=True))
+    log_cols = Y - Y.max(axis=0, keepdims=True)
+    log_cols -= np.log(np.exp(log_cols).sum(axis=0, keepdims=True))
+    loss = -(np.trace(log_rows) + np.trace(log_cols)) / (2 * n)
+    D = np.exp(log_rows) + np.exp(log_cols)
+    D[np.diag_indices(n)] -= 2
+    D /= 2 * n
+    G = scale * D
+    return float(loss), G @ B, G.T @ A, float(np.sum(D * Y))
+
+
 def _normalize_backward(Z, norms, grad_unit):
     """Gradient with respect to ``Z`` of a function of ``Z / |Z|`` (row-wise)."""
     unit = Z / norms[:, None]
@@ -80,49 +130,65 @@ def _normalize_backward(Z, norms, grad_unit):
 
 
 class RankingEmbedding(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
-    """Joint embedding of two modalities trained with a bidirectional ranking loss.
+    """Joint embedding of two or more modalities trained with a bidirectional ranking loss.
 
-    Each modality (say image features and sentence or tag features, two column blocks of X;
+    Each modality (say image features and sentence or tag features, column blocks of X;
     see ``modalities``) has its own map into a shared ``n_components``-dimensional space, a
     linear map or a small multi-layer perceptron (``hidden_layer_sizes``). Embeddings are
-    compared by cosine similarity, and training pulls the two modalities of a row together
+    compared by cosine similarity, and training pulls the modalities of a row together
     while pushing the other rows of the mini-batch away, with the bidirectional hinge of
     Kiros, Salakhutdinov & Zemel (2014; see :func:`ranking_loss`): summed over the
     contrastive rows, or, with ``max_violation=True``, only the hardest one of each
-    direction (VSE++). Rows with a missing modality (its block all NaN) are not pairs and
-    are left out of training; rows with both are. Training is mini-batch Adam with an L2
-    penalty ``alpha`` on the weights. The networks' initialisation and the learning rate
-    assume standardised features: a new model warns when a feature's root mean square is
-    above 10 or every feature's below 0.05 (put a StandardScaler in the Pipeline).
+    direction (VSE++, Faghri et al. 2018). ``loss="infonce"`` replaces the hinge by the
+    symmetric softmax cross-entropy over the batch's rows with a learned temperature, the
+    loss of CLIP (Radford et al. 2021; InfoNCE, van den Oord, Li & Vinyals 2018; see
+    :func:`infonce_loss`). With more than two modalities the loss is summed over every pair
+    of modalities, each pair on the batch's rows that have both. Rows with at most one
+    modality (the others' blocks all NaN) hold no pair and are left out of training.
+    Training is mini-batch Adam with an L2 penalty ``alpha`` on the weights. The networks'
+    initialisation and the learning rate assume standardised features: a new model warns
+    when a feature's root mean square is above 10 or every feature's below 0.05 (put a
+    StandardScaler in the Pipeline).
 
-    :meth:`transform` embeds whichever modality a row has, unit-normalised; a row with both
-    gets the normalised mean of the two. So image-to-text retrieval is: transform the text
-    queries (image block NaN), transform the images (text block NaN), and rank by cosine
-    (:func:`skmultimodal.retrieval.nearest_neighbors`).
+    :meth:`transform` embeds whichever modalities a row has, unit-normalised: the
+    normalised mean of the unit embeddings of its modalities. So image-to-text retrieval
+    is: transform the text queries (image block NaN), transform the images (text block
+    NaN), and rank by cosine (:func:`skmultimodal.retrieval.nearest_neighbors`).
 
     Parameters
     ----------
     n_components : int, default=32
         Dimension of the shared space.
     modalities : None, list of int or list of (str, columns) tuples, default=None
-        The two modalities' columns (see :ref:`data_model`); by default the two halves.
+        The modalities' columns (see :ref:`data_model`), two or more; by default the two
+        halves.
     hidden_layer_sizes : tuple of int or list of tuples, default=()
         Hidden layer widths (positive ints) of each modality's network: ``()`` is a linear
-        map; one tuple for both modalities or a list with one tuple per modality.
+        map; one tuple for every modality or a list with one tuple per modality.
     activation : {"relu", "tanh", "logistic"}, default="relu"
         Hidden-layer non-linearity.
+    loss : {"hinge", "infonce"}, default="hinge"
+        The bidirectional hinge ranking loss (Kiros, Salakhutdinov & Zemel 2014), or the
+        symmetric InfoNCE of CLIP, whose temperature is learned: ``log(1 / temperature)``
+        starts at ``log(1 / 0.07)`` and is clipped to ``[0, log 100]`` after every update
+        (Radford et al. 2021).
     margin : float, default=0.2
-        The hinge margin ``alpha`` on cosine similarities.
+        The hinge margin ``alpha`` on cosine similarities (hinge loss only).
     max_violation : bool, default=False
-        Use only the hardest negative of each direction (VSE++) instead of the sum.
+        Use only the hardest negative of each direction (VSE++) instead of the sum (hinge
+        loss only).
     alpha : float, default=1e-4
         L2 penalty on the weights (``alpha / 2 * ||W||^2`` per weight matrix).
     learning_rate : float, default=0.01
         Adam step size. Training that diverges (the loss a hundredfold its first epoch's,
         the weights' root mean square a hundredfold its start, or NaN) raises
-        FloatingPointError naming it and leaves the estimator as it was.
+        FloatingPointError naming it and leaves the estimator as it was. InfoNCE is the
+        more sensitive to a large rate: Adam's first steps move ``log(1 / temperature)`` by
+        about the rate, so from about 2 (the hinge: 10; measured on synthetic pairs and
+        triples) the softmax flattens and training can end near chance level before the
+        weights run away far enough to be flagged.
     batch_size : int, default=128
-        Number of pairs per mini-batch; the other pairs of the batch are the negatives.
+        Number of rows per mini-batch; the other rows of the batch are the negatives.
     max_iter : int, default=100
         Maximum number of epochs of :meth:`fit`.
     tol : float, default=1e-4
@@ -131,10 +197,10 @@ class RankingEmbedding(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         Stop after this many epochs without improvement of the training loss (or of the
         validation score with ``early_stopping``).
     early_stopping : bool, default=False
-        In :meth:`fit`, hold out ``validation_fraction`` of the pairs, stop when their
-        :meth:`score` stops improving and keep the best epoch's weights.
+        In :meth:`fit`, hold out ``validation_fraction`` of the training rows, stop when
+        their :meth:`score` stops improving and keep the best epoch's weights.
     validation_fraction : float, default=0.1
-        Fraction of the pairs held out for early stopping.
+        Fraction of the training rows held out for early stopping.
     warm_start : bool, default=False
         Make :meth:`fit` continue from the current weights.
     random_state : int, RandomState instance or None, default=None
@@ -146,8 +212,10 @@ class RankingEmbedding(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
     ----------
     networks_ : list of ndarray
         The flat parameter vector of each modality's network.
+    logit_scale_ : float or None
+        With ``loss="infonce"``, the learned ``log(1 / temperature)``; None with the hinge.
     loss_curve_ : list of float
-        Mean training objective (ranking loss plus penalty) per epoch.
+        Mean training objective (loss plus penalty) per epoch.
     best_loss_ : float
         The lowest value of ``loss_curve_``.
     validation_scores_ : list of float or None
@@ -175,6 +243,12 @@ class RankingEmbedding(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
     Faghri, F., Fleet, D., Kiros, J. and Fidler, S. VSE++: improving visual-semantic
     embeddings with hard negatives. BMVC 2018.
 
+    van den Oord, A., Li, Y. and Vinyals, O. Representation learning with contrastive
+    predictive coding. arXiv:1807.03748, 2018.
+
+    Radford, A., Kim, J. W., Hallacy, C. et al. Learning transferable visual models from
+    natural language supervision. ICML 2021.
+
     Examples
     --------
     >>> import numpy as np
@@ -186,6 +260,14 @@ class RankingEmbedding(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
     >>> model = RankingEmbedding(n_components=4, modalities=[10, 6], random_state=0).fit(X)
     >>> bool(model.score(X) > 0.8)
     True
+
+    Three modalities, with CLIP's loss:
+
+    >>> X3 = np.hstack([X, latent @ rng.standard_normal((4, 5))])
+    >>> clip = RankingEmbedding(n_components=4, modalities=[10, 6, 5], loss="infonce",
+    ...                         max_iter=200, random_state=0).fit(X3)
+    >>> bool(clip.score(X3) > 0.8)
+    True
     """
 
     _parameter_constraints = {
@@ -193,6 +275,7 @@ class RankingEmbedding(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         "modalities": [None, list, tuple],
         "hidden_layer_sizes": [tuple, list],
         "activation": [StrOptions(set(HIDDEN_ACTIVATIONS))],
+        "loss": [StrOptions({"hinge", "infonce"})],
         "margin": [Interval(Real, 0, None, closed="neither")],
         "max_violation": ["boolean"],
         "alpha": [Interval(Real, 0, None, closed="left")],
@@ -201,14 +284,15 @@ class RankingEmbedding(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
     }
 
     def __init__(self, n_components=32, *, modalities=None, hidden_layer_sizes=(),
-                 activation="relu", margin=0.2, max_violation=False, alpha=1e-4,
-                 learning_rate=0.01, batch_size=128, max_iter=100, tol=1e-4,
+                 activation="relu", loss="hinge", margin=0.2, max_violation=False,
+                 alpha=1e-4, learning_rate=0.01, batch_size=128, max_iter=100, tol=1e-4,
                  n_iter_no_change=5, early_stopping=False, validation_fraction=0.1,
                  warm_start=False, random_state=None, verbose=0):
         self.n_components = n_components
         self.modalities = modalities
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
+        self.loss = loss
         self.margin = margin
         self.max_violation = max_violation
         self.alpha = alpha
@@ -233,33 +317,41 @@ class RankingEmbedding(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
     def _validate(self, X, reset):
         dtype = [np.float64, np.float32] if reset else self._dtype
         X, missing, _ = validate_modal_data(self, X, reset=reset, dtype=dtype)
-        if reset and len(self.modalities_) != 2:
+        if reset and len(self.modalities_) < 2:
             raise ValueError(
-                f"RankingEmbedding embeds exactly two modalities; `modalities` gives "
+                f"RankingEmbedding embeds two or more modalities; `modalities` gives "
                 f"{len(self.modalities_)}: {[name for name, _ in self.modalities_]}."
             )
         return X, missing
 
     def _views(self, X, rows=None):
-        """Dense blocks of the two modalities for the given rows."""
+        """Dense blocks of the modalities for the given rows (NaN where one is missing)."""
         block = X if rows is None else X[rows]
         if sp.issparse(block):
             block = block.toarray()
         return [np.ascontiguousarray(block[:, cols], dtype=self._dtype)
                 for _, cols in self.modalities_]
 
-    def _pairs(self, X, missing, what):
-        complete = np.flatnonzero(~missing.any(axis=1))
-        if complete.size < 2:
-            raise ValueError(
-                f"{what} needs at least 2 rows with both modalities present (pairs); got "
-                f"{complete.size}. Rows with a missing modality cannot be used as pairs."
-            )
-        return complete
+    def _pairs(self, missing, what):
+        """The rows that hold pairs (two or more modalities present); every modality needs
+        at least 2 of them."""
+        present = ~missing
+        rows = np.flatnonzero(present.sum(axis=1) >= 2)
+        for m, (name, _) in enumerate(self.modalities_):
+            count = int(present[rows, m].sum())
+            if count < 2:
+                which = ("both modalities" if len(self.modalities_) == 2 else
+                         f"modality {name!r} and another one")
+                raise ValueError(
+                    f"{what} needs at least 2 rows with {which} present (pairs); got "
+                    f"{count}. Rows with a single modality cannot be used as pairs."
+                )
+        return rows
 
     def _build(self):
         return [MLP([w, *h, self.n_components], self.activation) for w, h in
-                zip(modality_widths(self.modalities_), layer_sizes(self.hidden_layer_sizes, 2))]
+                zip(modality_widths(self.modalities_),
+                    layer_sizes(self.hidden_layer_sizes, len(self.modalities_)))]
 
     # -- objective --------------------------------------------------------------------------
 
@@ -269,17 +361,62 @@ class RankingEmbedding(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         norms = row_norms_safe(Z)
         return outputs, Z / norms[:, None], norms
 
-    def _objective(self, thetas, views):
-        """Mean ranking loss of the pairs plus the L2 penalty, and per-network gradients."""
-        outs = [self._embed(net, t, V) for net, t, V in zip(self._nets, thetas, views)]
-        loss, grad_a, grad_b = ranking_loss(outs[0][1], outs[1][1], self.margin,
-                                            self.max_violation)
-        grads = []
-        for net, theta, (outputs, unit, norms), g in zip(self._nets, thetas, outs,
-                                                          (grad_a, grad_b)):
-            grad = net.backward(theta, outputs, _normalize_backward(outputs[-1], norms, g))
-            loss += net.l2_penalty(theta, self.alpha, grad)
-            grads.append(grad)
+    def _pair_loss(self, A, B, logit_scale):
+        """The loss of one pair of modalities' unit embeddings, their gradients and that of
+        the logit scale (0 for the hinge)."""
+        if self.loss == "infonce":
+            return infonce_loss(A, B, logit_scale)
+        return *ranking_loss(A, B, self.margin, self.max_violation), 0.0
+
+    def _objective(self, params, views, present):
+        """The loss summed over the pairs of modalities plus the L2 penalty, and gradients.
+
+        ``params`` holds each modality's network under its index and, with the InfoNCE
+        loss, ``"logit_scale"``; ``present`` is the batch's (rows x modalities) mask. Each
+        network embeds the rows that have its modality; each pair of modalities is scored
+        on the rows that have both (none with fewer than 2).
+        """
+        embedded, grad_units = [], []
+        for m, (net, V) in enumerate(zip(self._nets, views)):
+            rows = None if present[:, m].all() else present[:, m]
+            embedded.append((rows, self._embed(net, params[m], V if rows is None
+                                               else V[rows])))
+            grad_units.append(None)
+        logit_scale = params.get("logit_scale", np.zeros(1))[0]
+        loss, grad_scale = 0.0, 0.0
+        for m, o in combinations(range(len(views)), 2):
+            both = present[:, m] & present[:, o]
+            if both.sum() < 2:
+                continue
+            # positions of the pair's rows among each modality's embedded rows
+            picks = [None if rows is None and both.all() else
+                     np.flatnonzero(both if rows is None else both[rows])
+                     for rows, _ in (embedded[m], embedded[o])]
+            units = [unit if pick is None else unit[pick]
+                     for (_, (_, unit, _)), pick in zip((embedded[m], embedded[o]), picks)]
+            value, grad_a, grad_b, grad_t = self._pair_loss(*units, logit_scale)
+            loss += value
+            grad_scale += grad_t
+            for k, pick, g in ((m, picks[0], grad_a), (o, picks[1], grad_b)):
+                if pick is None and grad_units[k] is None:
+                    grad_units[k] = g
+                    continue
+                if grad_units[k] is None:
+                    grad_units[k] = np.zeros_like(embedded[k][1][1])
+                if pick is None:
+                    grad_units[k] += g
+                else:
+                    grad_units[k][pick] += g
+        grads = {}
+        for m, (net, (_, (outputs, _, norms)), g) in enumerate(zip(self._nets, embedded,
+                                                                   grad_units)):
+            grad = (np.zeros_like(params[m]) if g is None else
+                    net.backward(params[m], outputs, _normalize_backward(outputs[-1], norms,
+                                                                          g)))
+            loss += net.l2_penalty(params[m], self.alpha, grad)
+            grads[m] = grad
+        if "logit_scale" in params:
+            grads["logit_scale"] = np.array([grad_scale], dtype=params["logit_scale"].dtype)
         return loss, grads
 
     # -- fitting ----------------------------------------------------------------------------
@@ -287,13 +424,13 @@ class RankingEmbedding(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
     @keep_state_on_error
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
-        """Train both maps on the rows of X that have both modalities.
+        """Train the maps on the rows of X that have two or more modalities.
 
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            The two modalities' columns side by side; rows with a missing modality (whole
-            block NaN) are ignored for training.
+            The modalities' columns side by side; rows with at most one modality (the
+            others' blocks NaN) are ignored for training.
         y : None
             Ignored.
 
@@ -303,12 +440,13 @@ class RankingEmbedding(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
             The fitted estimator.
         """
         reject_second_view(y, X, self)
+        self._check_loss_options()
         warm = self.warm_start and hasattr(self, "networks_")
         X, missing = self._validate(X, reset=not warm)
-        pairs = self._pairs(X, missing, "fit")
+        pairs = self._pairs(missing, "fit")
         if not warm:
             self._start(X)
-        self._train(X, pairs, self.max_iter, check_convergence=True)
+        self._train(X, missing, pairs, self.max_iter, check_convergence=True)
         return self
 
     @keep_state_on_error
@@ -329,13 +467,22 @@ class RankingEmbedding(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
             The updated estimator.
         """
         reject_second_view(y, X, self)
+        self._check_loss_options()
         first = not hasattr(self, "networks_")
         X, missing = self._validate(X, reset=first)
-        pairs = self._pairs(X, missing, "partial_fit")
+        pairs = self._pairs(missing, "partial_fit")
         if first:
             self._start(X)
-        self._train(X, pairs, 1, check_convergence=False)
+        self._train(X, missing, pairs, 1, check_convergence=False)
         return self
+
+    def _check_loss_options(self):
+        if self.loss == "infonce" and self.max_violation:
+            raise ValueError(
+                "max_violation=True keeps only the hardest negative of the hinge loss; "
+                "loss='infonce' weighs every negative by its softmax probability. Set "
+                "max_violation=False, or loss='hinge'."
+            )
 
     def _start(self, X):
         warn_if_unscaled(self, X, "its learning_rate and the networks' initialisation")
@@ -343,35 +490,48 @@ class RankingEmbedding(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         self._rng = as_generator(self.random_state)
         self._nets = self._build()
         self.networks_ = [net.init(self._rng).astype(self._dtype) for net in self._nets]
+        self.logit_scale_ = None
         self._optimizer_state = None
         self._history = TrainingHistory.start(self, validation=self.early_stopping)
 
-    def _train(self, X, pairs, n_epochs, check_convergence):
+    def _train(self, X, missing, pairs, n_epochs, check_convergence):
         rng = self._rng
-        thetas = dict(enumerate(t.copy() for t in self.networks_))
+        params = dict(enumerate(t.copy() for t in self.networks_))
+        if self.loss == "infonce":
+            start = INITIAL_LOGIT_SCALE if self.logit_scale_ is None else self.logit_scale_
+            params["logit_scale"] = np.array([start], dtype=self._dtype)
         optimizer = Adam(self.learning_rate)
-        opt_state = resume_state(optimizer, self._optimizer_state, thetas)
+        stored = self._optimizer_state
+        if stored is not None and stored["m"].keys() != params.keys():
+            stored = None  # the loss changed between calls: its parameters did
+        opt_state = resume_state(optimizer, stored, params)
         validate = None
         if self.early_stopping and check_convergence:
             train, val = validation_split(pairs.size, self.validation_fraction, rng,
                                           what="pairs")
-            val_views = self._views(X, pairs[np.sort(val)])
+            val_rows = pairs[np.sort(val)]
+            val_views, val_present = self._views(X, val_rows), ~missing[val_rows]
             pairs = pairs[np.sort(train)]
 
             def validation_score():
-                return self._paired_score(list(thetas.values()), val_views)
+                return self._paired_score(params, val_views, val_present)
 
             validate = validation_score
 
         def objective(rows):
-            loss, grads = self._objective(list(thetas.values()), self._views(X, np.sort(rows)))
-            return loss, dict(enumerate(grads))
+            rows = np.sort(rows)
+            return self._objective(params, self._views(X, rows), ~missing[rows])
+
+        def clip_logit_scale(rows):
+            np.clip(params["logit_scale"], *LOGIT_SCALE_RANGE, out=params["logit_scale"])
 
         batch = min(self.batch_size, pairs.size)
 
         def epoch():
-            return minibatch_epoch(rng.permutation(pairs), batch, objective, thetas, optimizer,
-                                   opt_state, min_batch_size=2)
+            return minibatch_epoch(rng.permutation(pairs), batch, objective, params, optimizer,
+                                   opt_state, min_batch_size=2,
+                                   after_update=clip_logit_scale if "logit_scale" in params
+                                   else None)
 
         loop = EpochLoop(
             type(self).__name__, self._history, max_epochs=n_epochs,
@@ -379,25 +539,32 @@ class RankingEmbedding(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
             n_iter_no_change=self.n_iter_no_change,
             rate=("learning_rate", self.learning_rate), scale_hint=lambda: unscaled_hint(X),
             verbose=self.verbose,
-        ).run(epoch, validate=validate, params=lambda: thetas,
+        ).run(epoch, validate=validate, params=lambda: params,
               updates_per_epoch=n_minibatches(pairs.size, batch, min_batch_size=2))
-        self.networks_ = list((loop.best_params or thetas).values())
+        best = loop.best_params or params
+        self.networks_ = [best[m] for m in range(len(self._nets))]
+        self.logit_scale_ = float(best["logit_scale"][0]) if "logit_scale" in best else None
         self._optimizer_state = opt_state
         self._history = loop.history
         loop.history.set_attributes(self, validation=validate is not None)
 
     # -- inference --------------------------------------------------------------------------
 
-    def _unit_embeddings(self, thetas, views):
-        return [self._embed(net, t, V)[1] for net, t, V in zip(self._nets, thetas, views)]
-
-    def _paired_score(self, thetas, views):
-        A, B = self._unit_embeddings(thetas, views)
-        n = A.shape[0]
+    def _paired_score(self, params, views, present):
+        """Mean Recall@1, @5 and @10 over both directions of every pair of modalities, each
+        on the rows that have both (pairs with fewer than 2 such rows are skipped)."""
         scores = []
-        for queries, database in ((A, B), (B, A)):
-            ranking = nearest_neighbors(queries, database, n_neighbors=min(max(_SCORE_KS), n))[1]
-            scores += [recall_at_k(ranking, k=min(k, n)) for k in _SCORE_KS]
+        for m, o in combinations(range(len(views)), 2):
+            both = present[:, m] & present[:, o]
+            n = int(both.sum())
+            if n < 2:
+                continue
+            A, B = [self._embed(self._nets[k], params[k],
+                                views[k] if both.all() else views[k][both])[1] for k in (m, o)]
+            for queries, database in ((A, B), (B, A)):
+                ranking = nearest_neighbors(queries, database,
+                                            n_neighbors=min(max(_SCORE_KS), n))[1]
+                scores += [recall_at_k(ranking, k=min(k, n)) for k in _SCORE_KS]
         return float(np.mean(scores))
 
     def transform(self, X):
@@ -412,7 +579,8 @@ class RankingEmbedding(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         Returns
         -------
         Z : ndarray of shape (n_samples, n_components)
-            Unit-norm embeddings: of the present modality, or the normalised mean of both.
+            Unit-norm embeddings: of the present modality, or the normalised mean of the
+            present modalities' unit embeddings.
         """
         check_is_fitted(self)
         X, missing = self._validate(X, reset=False)
@@ -425,18 +593,19 @@ class RankingEmbedding(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         return Z / row_norms_safe(Z)[:, None]
 
     def score(self, X, y=None):
-        """Cross-modal retrieval quality of the rows of X that have both modalities.
+        """Cross-modal retrieval quality of the rows of X that have two or more modalities.
 
-        Each such row's first modality is a query against the second modalities of all of
-        them (and the reverse); the score is the mean over both directions of Recall@1, @5
-        and @10 (:func:`skmultimodal.metrics.recall_at_k`, the "R-sum" of the ranking
-        literature divided by 600; K capped at the number of pairs). Higher is better, in
-        [0, 1], and needs no labels, so it serves model selection directly.
+        For each pair of modalities, each row's first modality is a query against the
+        second modalities of all the rows that have both (and the reverse); the score is
+        the mean over both directions and every pair of Recall@1, @5 and @10
+        (:func:`skmultimodal.metrics.recall_at_k`, for two modalities the "R-sum" of the
+        ranking literature divided by 600; K capped at the number of rows). Higher is
+        better, in [0, 1], and needs no labels, so it serves model selection directly.
 
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Data with at least 2 complete rows.
+            Data with, for every modality, at least 2 rows that have it and another one.
         y : None
             Ignored.
 
@@ -447,8 +616,9 @@ class RankingEmbedding(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         """
         check_is_fitted(self)
         X, missing = self._validate(X, reset=False)
-        pairs = self._pairs(X, missing, "score")
-        return self._paired_score(self.networks_, self._views(X, pairs))
+        pairs = self._pairs(missing, "score")
+        return self._paired_score(dict(enumerate(self.networks_)), self._views(X, pairs),
+                                  ~missing[pairs])
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -124,6 +124,11 @@ STALL_RATIO = 10.0
 is a blow-up that levelled off, not convergence."""
 
 
+CHANCE_RATIO = 0.9
+"""The monitored value over its value for a model that learned nothing beyond which a run
+is reported as having learned about nothing."""
+
+
 TRAINING_CONSTRAINTS = {
     "learning_rate": [Interval(Real, 0, None, closed="neither")],
     "max_iter": [Interval(Integral, 1, None, closed="left")],
@@ -270,7 +275,7 @@ class EpochLoop:
         self.epochs_run = 0
 
     def run(self, epoch, *, validate=None, params=None, hooks=(), updates_per_epoch=1,
-            lower_bound=0.0, initial_value=None):
+            lower_bound=0.0, initial_value=None, chance_value=None):
         """Run epochs until a cap or the stopping rule; returns ``self``.
 
         Parameters
@@ -297,6 +302,11 @@ class EpochLoop:
             ``initial_value()`` returns the monitored value before any update (on a new
             model only), the reference of the divergence check; without it, the first
             epoch's value is. It catches a blow-up within the first epoch.
+        chance_value : float, optional
+            The monitored value of a model that learned nothing (a contrastive loss whose
+            scores are all equal): with ``check_convergence``, a run that ends above 90% of
+            it gets a :class:`~sklearn.exceptions.ConvergenceWarning` (too large a step can
+            flatten such a loss without blowing anything up).
         """
         h = self.history
         watched = params if params is not None else dict
@@ -350,6 +360,15 @@ class EpochLoop:
             warnings.warn(
                 f"{self.name}: {self._cap_reached()} was reached and the optimisation has "
                 f"not converged yet; raise {self.cap_name}.", ConvergenceWarning, stacklevel=4,
+            )
+        if self.check_convergence and chance_value and h.curve \
+                and h.curve[-1] > CHANCE_RATIO * chance_value:
+            name, value = self.rate
+            warnings.warn(
+                f"{self.name}: its {self.monitor} ended at {h.curve[-1]:.4g}, "
+                f"{h.curve[-1] / chance_value:.0%} of its value for a model that learned "
+                f"nothing ({chance_value:.4g}). If the data have a signal to learn, lower "
+                f"{name} (now {name}={value}).", ConvergenceWarning, stacklevel=4,
             )
         return self
 
@@ -498,8 +517,10 @@ def make_optimizer(solver, learning_rate, momentum=0.9):
 
 def resume_state(optimizer, stored, params):
     """The optimiser state to continue from: a copy of ``stored`` if it belongs to the same
-    kind of optimiser and parameters, else a fresh one (after a change of ``solver``)."""
-    if stored is None or tuple(stored) != optimizer.state_keys:
+    kind of optimiser and the same parameters, else a fresh one (after a change of
+    ``solver``, or of the parameters trained)."""
+    if stored is None or tuple(stored) != optimizer.state_keys or any(
+            isinstance(part, dict) and set(part) != set(params) for part in stored.values()):
         return optimizer.init_state(params)
     return {key: ({name: a.copy() for name, a in part.items()} if isinstance(part, dict)
                   else part) for key, part in stored.items()}

@@ -49,6 +49,7 @@ def _estimators():
         UnifiedSemanticEmbedding(n_components=4, class_hierarchy={0: "a", 1: "a", 2: "b"},
                                  metric="cosine", random_state=0),
         RankingEmbedding(n_components=2, random_state=0),
+        RankingEmbedding(n_components=2, loss="infonce", random_state=0),
         RankingEmbedding(n_components=2, hidden_layer_sizes=(4,), max_violation=True,
                          max_iter=5, random_state=0),
     ]

@@ -567,3 +567,26 @@ def test_infonce_bad_options_and_divergence_leave_the_estimator_unchanged():
     for est in (failed, twin):
         est.set_params(learning_rate=0.01)
     assert_same_state(failed.partial_fit(X), twin.partial_fit(X))
+
+
+def test_a_run_that_learned_nothing_warns():
+    """InfoNCE at learning_rate=10 flattens the softmax through the temperature within an
+    epoch: nothing blows up, the loss ends at its chance value log(batch) and the recall at
+    chance (measured on digits halves: score 0.003, against 0.15 at 0.01). A warning says
+    so; a run that learned does not get it."""
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.preprocessing import StandardScaler
+
+    from skmultimodal.datasets import load_digits_halves
+
+    X = StandardScaler().fit_transform(load_digits_halves(return_X_y=True)[0])
+    with pytest.warns(ConvergenceWarning, match="learned nothing"):
+        RankingEmbedding(n_components=16, loss="infonce", learning_rate=10,
+                         random_state=0).fit(X)
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        RankingEmbedding(n_components=16, loss="infonce", learning_rate=0.01,
+                         random_state=0).fit(X)
+    assert not [w for w in record if "learned nothing" in str(w.message)]

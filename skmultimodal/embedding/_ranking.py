@@ -368,6 +368,16 @@ class RankingEmbedding(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
             return infonce_loss(A, B, logit_scale)
         return *ranking_loss(A, B, self.margin, self.max_violation), 0.0
 
+    def _chance_loss(self, batch):
+        """The loss of a batch whose similarities are all equal (a model that learned
+        nothing), summed over the pairs of modalities."""
+        n_pairs = len(self._nets) * (len(self._nets) - 1) // 2
+        if self.loss == "infonce":
+            per_pair = np.log(batch)
+        else:
+            per_pair = 2 * self.margin * (1 if self.max_violation else batch - 1)
+        return n_pairs * per_pair
+
     def _objective(self, params, views, present):
         """The loss summed over the pairs of modalities plus the L2 penalty, and gradients.
 
@@ -501,10 +511,7 @@ class RankingEmbedding(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
             start = INITIAL_LOGIT_SCALE if self.logit_scale_ is None else self.logit_scale_
             params["logit_scale"] = np.array([start], dtype=self._dtype)
         optimizer = Adam(self.learning_rate)
-        stored = self._optimizer_state
-        if stored is not None and stored["m"].keys() != params.keys():
-            stored = None  # the loss changed between calls: its parameters did
-        opt_state = resume_state(optimizer, stored, params)
+        opt_state = resume_state(optimizer, self._optimizer_state, params)
         validate = None
         if self.early_stopping and check_convergence:
             train, val = validation_split(pairs.size, self.validation_fraction, rng,
@@ -540,7 +547,8 @@ class RankingEmbedding(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
             rate=("learning_rate", self.learning_rate), scale_hint=lambda: unscaled_hint(X),
             verbose=self.verbose,
         ).run(epoch, validate=validate, params=lambda: params,
-              updates_per_epoch=n_minibatches(pairs.size, batch, min_batch_size=2))
+              updates_per_epoch=n_minibatches(pairs.size, batch, min_batch_size=2),
+              chance_value=self._chance_loss(batch))
         best = loop.best_params or params
         self.networks_ = [best[m] for m in range(len(self._nets))]
         self.logit_scale_ = float(best["logit_scale"][0]) if "logit_scale" in best else None

@@ -284,3 +284,42 @@ def test_streaming_from_a_memmap(tmp_path):
     _assert_same_model(stream, batch)
     np.testing.assert_allclose(stream.transform(rows), batch.transform(X), rtol=1e-10,
                                atol=1e-10)
+
+
+@pytest.mark.parametrize("name", ["MultimodalRBM", "MinVIRBM", "MultimodalDBM"])
+def test_boltzmann_partial_fit_over_a_memmap_and_sparse_counts(name, tmp_path):
+    """A stochastic estimator whose fit is repeated partial_fit: the same epochs over a
+    memmap give the model of fit over the array; sparse CSR count data train as their dense
+    copy (each batch densified on its own); transform of a memmap equals the array's."""
+    import scipy.sparse as sp
+
+    import skmultimodal
+
+    rng = np.random.default_rng(0)
+    counts = rng.poisson(0.6, size=(300, 20)).astype(np.float32)
+    counts[:, :5] += 1  # every document has words
+    path = tmp_path / "counts.dat"
+    memmap = np.memmap(path, dtype=np.float32, mode="w+", shape=counts.shape)
+    memmap[:] = counts
+    memmap.flush()
+    memmap = np.memmap(path, dtype=np.float32, mode="r", shape=counts.shape)
+    params = dict(n_components=6, modalities=[8, 12], visible_units="replicated_softmax",
+                  random_state=0)
+    if name == "MultimodalDBM":
+        params.update(pathways=(5,), n_iter_pretrain=1)
+    make = getattr(skmultimodal, name)
+    fitted = make(n_iter=2, **params).fit(counts)
+    streamed = make(**params)
+    for _ in range(2):
+        streamed.partial_fit(memmap)
+
+    def weights(est):
+        return est.coefs_ if name == "MultimodalDBM" else [est.components_]
+
+    for a, b in zip(weights(fitted), weights(streamed)):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(streamed.transform(memmap), fitted.transform(counts),
+                               rtol=1e-4, atol=1e-6)
+    sparse = make(n_iter=2, **params).fit(sp.csr_matrix(counts))
+    for a, b in zip(weights(fitted), weights(sparse)):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)

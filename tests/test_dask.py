@@ -131,3 +131,27 @@ def test_deep_cca_takes_a_dask_array_into_memory(client):
     Z = from_dask.transform(da.from_array(X, chunks=50))
     assert isinstance(Z, da.Array)
     np.testing.assert_allclose(Z.compute(), in_memory.transform(X), rtol=1e-12)
+
+
+def test_dask_ml_incremental_streams_the_blocks_through_partial_fit():
+    """dask-ml's Incremental wrapper calls partial_fit once per block, in order: the model
+    is the one of partial_fit over the blocks by hand, and its transform maps blocks."""
+    wrappers = pytest.importorskip("dask_ml.wrappers")
+
+    from skmultimodal import MultimodalRBM
+
+    rng = np.random.default_rng(0)
+    X = (rng.random((400, 12)) < 0.3).astype(np.float64)
+    params = dict(n_components=5, modalities=[6, 6], batch_size=50, random_state=0)
+    incremental = wrappers.Incremental(MultimodalRBM(**params), shuffle_blocks=False)
+    incremental.fit(da.from_array(X, chunks=(100, 12)))
+    by_hand = MultimodalRBM(**params)
+    for start in range(0, 400, 100):
+        by_hand.partial_fit(X[start:start + 100])
+    assert incremental.estimator_.n_iter_ == by_hand.n_iter_ == 4
+    np.testing.assert_allclose(incremental.estimator_.components_, by_hand.components_,
+                               rtol=1e-6, atol=1e-8)
+    Z = incremental.transform(da.from_array(X, chunks=(100, 12)))
+    np.testing.assert_allclose(np.asarray(Z), by_hand.transform(X), rtol=1e-6, atol=1e-8)
+    incremental.partial_fit(da.from_array(X, chunks=(100, 12)))
+    assert incremental.estimator_.n_iter_ == 8

@@ -124,6 +124,23 @@ STALL_RATIO = 10.0
 is a blow-up that levelled off, not convergence."""
 
 
+AUTO_MAX_UPDATES = 20_000
+"""The cap of an adaptive training length (``n_iter="auto"``), in parameter updates."""
+
+AUTO_PATIENCE_UPDATES = 1_000
+"""The least number of updates without improvement that stops an adaptive run (and at
+least ``n_iter_no_change`` epochs): on small data an epoch is a few updates, and the
+held-out score of a Boltzmann machine can stay level for hundreds of updates before it
+improves again."""
+
+AUTO_TOL = 1e-3
+"""The improvement that counts in an adaptive run, relative to the best value so far."""
+
+MAX_VALIDATION_ROWS = 2_000
+"""The held-out rows of an adaptive run are a ``validation_fraction`` of the rows, at most
+this many (scoring them every epoch must cost less than the epoch)."""
+
+
 CHANCE_RATIO = 0.9
 """The monitored value over its value for a model that learned nothing beyond which a run
 is reported as having learned about nothing."""
@@ -237,6 +254,8 @@ class EpochLoop:
     tol : float
         Improvement below which an epoch counts as none: a monitored value below the best
         minus ``tol``, or a validation score above the best plus ``tol``.
+    relative_tol : bool
+        ``tol`` is relative to the best value's magnitude (``tol * |best|``).
     n_iter_no_change : int
         Epochs without improvement that stop the run.
     rate : (str, float)
@@ -247,7 +266,8 @@ class EpochLoop:
     advice : str
         Added to the divergence message (other parameters worth lowering).
     cap_name : str
-        Name of the estimator parameter that sets ``max_epochs`` (for the warning).
+        What to raise when a cap is reached without convergence (for the warning): the
+        estimator parameter that sets ``max_epochs``, or a sentence.
     monitor, validation : str
         Names of the monitored value and of the validation score in the verbose line.
     verbose : int
@@ -255,7 +275,7 @@ class EpochLoop:
     """
 
     def __init__(self, name, history=None, *, max_epochs=None, max_updates=None,
-                 check_convergence=True, tol=1e-4, n_iter_no_change=5,
+                 check_convergence=True, tol=1e-4, relative_tol=False, n_iter_no_change=5,
                  rate=("learning_rate", None), scale_hint=None, advice="",
                  cap_name="max_iter", monitor="loss", validation="validation score",
                  verbose=0):
@@ -266,6 +286,7 @@ class EpochLoop:
         self.max_epochs, self.max_updates = max_epochs, max_updates
         self.check_convergence = check_convergence
         self.tol, self.n_iter_no_change = tol, n_iter_no_change
+        self.relative_tol = relative_tol
         self.rate, self.scale_hint, self.advice = rate, scale_hint, advice
         self.cap_name = cap_name
         self.monitor, self.validation = monitor, validation
@@ -336,13 +357,14 @@ class EpochLoop:
                 h.validation_scores.append(score)
                 message += f", {self.validation} = {score:.4f}"
                 best = h.best_validation_score
-                no_improvement = 0 if best is None or score > best + self.tol \
+                no_improvement = 0 if best is None or score > best + self._tol(best) \
                     else no_improvement + 1
                 if best is None or score > best:
                     h.best_validation_score = score
                     self.best_params = {k: v.copy() for k, v in watched().items()}
             elif self.check_convergence:
-                no_improvement = 0 if value < h.best_loss - self.tol else no_improvement + 1
+                no_improvement = 0 if value < h.best_loss - self._tol(h.best_loss) \
+                    else no_improvement + 1
             h.best_loss = min(h.best_loss, value)
             message += "".join(f", {key} = {extra:.5g}" for key, extra in extras.items())
             if self.verbose:
@@ -359,7 +381,7 @@ class EpochLoop:
             self._check_not_stalled(h.curve[-1], lower_bound)
             warnings.warn(
                 f"{self.name}: {self._cap_reached()} was reached and the optimisation has "
-                f"not converged yet; raise {self.cap_name}.", ConvergenceWarning, stacklevel=4,
+                f"not converged yet; {self._raise_cap()}.", ConvergenceWarning, stacklevel=4,
             )
         if self.check_convergence and chance_value and h.curve \
                 and h.curve[-1] > CHANCE_RATIO * chance_value:
@@ -372,9 +394,17 @@ class EpochLoop:
             )
         return self
 
+    def _tol(self, best):
+        if not self.relative_tol:
+            return self.tol
+        return self.tol * abs(best) if np.isfinite(best) else 0.0
+
     def _capped(self, updates):
         return ((self.max_epochs is not None and self.epochs_run >= self.max_epochs)
                 or (self.max_updates is not None and updates >= self.max_updates))
+
+    def _raise_cap(self):
+        return f"raise {self.cap_name}" if self.cap_name.isidentifier() else self.cap_name
 
     def _cap_reached(self):
         if self.max_epochs is not None and self.epochs_run >= self.max_epochs:
@@ -610,3 +640,25 @@ def validation_split(n_samples, fraction, rng, stratify=None, what="samples"):
             "each. Use more data, another fraction, or early_stopping=False."
         )
     return train, val
+
+
+def holdout_rows(n_samples, fraction, rng):
+    """Training and held-out rows of an adaptive run (``n_iter="auto"``), sorted.
+
+    A ``fraction`` of the rows, at most :data:`MAX_VALIDATION_ROWS`, drawn by ``rng``, is
+    held out. When that leaves fewer than 2 rows on either side the held-out rows are the
+    training rows themselves (on so little data the stopping rule can only follow the fit).
+    """
+    n_val = min(MAX_VALIDATION_ROWS, int(round(fraction * n_samples)))
+    if n_val < 2 or n_samples - n_val < 2:
+        rows = np.arange(n_samples)
+        return rows, rows
+    order = rng.permutation(n_samples)
+    return np.sort(order[n_val:]), np.sort(order[:n_val])
+
+
+def auto_patience(updates_per_epoch, n_iter_no_change):
+    """Epochs without improvement that stop an adaptive run: ``n_iter_no_change``, and at
+    least :data:`AUTO_PATIENCE_UPDATES` updates."""
+    per_epoch = max(int(updates_per_epoch), 1)
+    return max(int(n_iter_no_change), -(-AUTO_PATIENCE_UPDATES // per_epoch))

@@ -599,7 +599,8 @@ def test_bad_input_and_divergence_leave_the_model_unchanged(small_data):
 
 def test_verbose_prints_one_line_per_epoch(capsys, small_data):
     _small(verbose=1, n_iter=3).fit(small_data)
-    lines = [ln for ln in capsys.readouterr().out.splitlines() if "epoch" in ln]
+    lines = [ln for ln in capsys.readouterr().out.splitlines()
+             if ln.startswith("[MultimodalDBM] epoch")]
     assert len(lines) == 3 and "[MultimodalDBM] epoch 3" in lines[-1]
 
 

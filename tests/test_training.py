@@ -11,6 +11,8 @@ from sklearn.utils import gen_batches
 from skmultimodal._training import DIVERGENCE_RATIO, RUNAWAY_RATIO, STALL_RATIO, SGD, Adam
 from skmultimodal._training import EpochLoop, TrainingHistory, make_optimizer, minibatch_epoch
 from skmultimodal._training import n_minibatches, resume_state, validation_split
+from skmultimodal._training import AUTO_PATIENCE_UPDATES, MAX_VALIDATION_ROWS, auto_patience
+from skmultimodal._training import holdout_rows
 from skmultimodal._utils import feature_scale_advice, keep_state_on_error
 
 
@@ -50,6 +52,43 @@ def test_cap_without_convergence_warns_and_partial_runs_do_not():
         loop = _loop(max_epochs=4, check_convergence=False).run(
             _scripted([1.0, 1.0, 1.0, 1.0, 1.0]))
     assert loop.epochs_run == 4 and not loop.converged
+
+
+def test_relative_tol_scales_with_the_best_value():
+    """0.1% of 1000 is 1: a loss going 1000 -> 999.5 -> 999.2 improves by less; at 10 the
+    same tolerance is 0.01 and 10 -> 9.99 -> 9.98 improves each time."""
+    loop = _loop(tol=1e-3, relative_tol=True).run(
+        _scripted([1000.0, 999.5, 999.2, 999.0, 1.0]))
+    assert loop.converged and loop.epochs_run == 4
+    loop = _loop(tol=1e-3, relative_tol=True, max_epochs=4).run(
+        _scripted([10.0, 9.98, 9.96, 9.94]))
+    assert not loop.converged
+    scores = iter([-100.0, -99.95, -99.9, -99.85, -50.0])  # a negative score: |best|
+    loop = _loop(tol=1e-3, relative_tol=True).run(_scripted([1.0] * 5),
+                                                  validate=lambda: next(scores))
+    assert loop.converged and loop.epochs_run == 4
+
+
+def test_a_sentence_as_the_cap_advice():
+    with pytest.warns(ConvergenceWarning, match=r"updates \(6\) was reached .*; pass an int"):
+        _loop(max_epochs=None, max_updates=6, cap_name="pass an integer n_iter").run(
+            _scripted([4.0, 3.0, 2.0]), updates_per_epoch=2)
+
+
+def test_holdout_rows_and_auto_patience():
+    rng = np.random.default_rng(0)
+    train, held = holdout_rows(1000, 0.1, rng)
+    assert held.size == 100 and train.size == 900
+    assert np.array_equal(np.sort(np.r_[train, held]), np.arange(1000))
+    assert np.all(np.diff(train) > 0) and np.all(np.diff(held) > 0)
+    assert holdout_rows(10 * MAX_VALIDATION_ROWS, 0.5, rng)[1].size == MAX_VALIDATION_ROWS
+    state = rng.bit_generator.state
+    train, held = holdout_rows(12, 0.1, rng)  # one row would be held out: too few
+    assert np.array_equal(train, held) and train.size == 12
+    assert rng.bit_generator.state == state  # no draw
+    assert auto_patience(10_000, 10) == 10  # large data: epochs
+    assert auto_patience(7, 10) == -(-AUTO_PATIENCE_UPDATES // 7)  # small data: updates
+    assert auto_patience(0, 3) == AUTO_PATIENCE_UPDATES
 
 
 def test_validation_early_stopping_returns_the_best_epochs_parameters():

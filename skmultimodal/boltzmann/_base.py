@@ -29,7 +29,14 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._modalities import per_modality, reject_second_view, validate_modal_data
 from .._random import new_state
-from .._training import EpochLoop, TrainingHistory
+from .._training import (
+    AUTO_MAX_UPDATES,
+    AUTO_TOL,
+    EpochLoop,
+    TrainingHistory,
+    auto_patience,
+    holdout_rows,
+)
 from .._utils import as_generator, keep_state_on_error
 from ._graph import Structure
 from ._units import VISIBLE_UNITS, VisibleUnits, resolve_units
@@ -415,7 +422,9 @@ class _BaseTrainedBoltzmann(_GibbsSamplingMixin, _BaseJointModel):
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
         "learning_rate_decay": [Interval(Real, 0, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
-        "n_iter": [Interval(Integral, 1, None, closed="left")],
+        "n_iter": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "momentum": [Interval(Real, 0, 1, closed="left")],
         "weight_decay": [Interval(Real, 0, None, closed="left")],
         "resample_binary": ["boolean"],
@@ -425,7 +434,11 @@ class _BaseTrainedBoltzmann(_GibbsSamplingMixin, _BaseJointModel):
     @keep_state_on_error
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
-        """Fit the model to X by ``n_iter`` epochs of mini-batch training.
+        """Fit the model to X by mini-batch training, ``n_iter`` epochs or adaptively.
+
+        With ``n_iter="auto"`` a ``validation_fraction`` of the rows is held out and the
+        epochs run until the held-out :meth:`score` stops improving (see
+        :meth:`_train`); the parameters of the best held-out score are kept.
 
         Parameters
         ----------
@@ -483,31 +496,49 @@ class _BaseTrainedBoltzmann(_GibbsSamplingMixin, _BaseJointModel):
         self._persist = None
         self._state = new_state(self._rng)
         self._history = TrainingHistory()
-        self._history.set_attributes(self, curve="reconstruction_error_curve_")
+        self._set_history_attributes()
         for name in getattr(self, "_curves", ()):
             setattr(self, name, [])
 
     def _train(self, X, missing, n_epochs):
-        """Run ``n_epochs`` epochs on a copy of the model and store it if all went well.
+        """Run ``n_epochs`` epochs (or ``"auto"``) on a copy of the model and store it if
+        all went well.
 
         The epochs run under the trainer's checks (:class:`skmultimodal._training.EpochLoop`):
         the monitored value is the reconstruction error of up to 256 training rows (its
         value before the model's first update is the reference), the watched parameters the
         weights; a blow-up raises FloatingPointError naming ``learning_rate``.
+
+        ``"auto"``: the model trains on all but the held-out rows
+        (:func:`skmultimodal._training.holdout_rows`), whose mean cross-modal
+        log-likelihood (:meth:`score`) is the validation score of every epoch. The run
+        stops when it has not improved by 0.1% for ``n_iter_no_change`` epochs and at
+        least 1,000 updates, or after 20,000 updates; the model of the best score is kept.
         """
         rng = self._rng
         model = self._model().copy()
         state = self._state.copy()
         optimizer = self._new_optimizer(model, X, missing, rng)
-        monitor = monitor_rows(X.shape[0])
+        auto = n_epochs == "auto"
+        if auto:
+            rows, held_out = holdout_rows(X.shape[0], self.validation_fraction, rng)
+        else:
+            rows = np.arange(X.shape[0])
+        monitor = rows[monitor_rows(rows.size)]
         X_monitor, missing_monitor = dense_rows(X, monitor, model.dtype), missing[monitor]
-        n_samples = X.shape[0]
-        batch_buffer = np.empty((min(self.batch_size, n_samples), X.shape[1]), model.dtype)
+        batch_buffer = np.empty((min(self.batch_size, rows.size), X.shape[1]), model.dtype)
         history = self._history
-        loop = EpochLoop(type(self).__name__, history, max_epochs=n_epochs,
-                         check_convergence=False, rate=("learning_rate", self.learning_rate),
+        n_batches = -(-rows.size // self.batch_size)
+        loop = EpochLoop(type(self).__name__, history,
+                         max_epochs=None if auto else n_epochs,
+                         max_updates=AUTO_MAX_UPDATES if auto else None,
+                         check_convergence=auto, tol=AUTO_TOL, relative_tol=True,
+                         n_iter_no_change=auto_patience(n_batches, self.n_iter_no_change),
+                         cap_name="pass an integer n_iter (epochs) to train longer",
+                         rate=("learning_rate", self.learning_rate),
                          advice=self._advice(model), scale_hint=self._scale_hint,
-                         monitor="reconstruction error", verbose=self.verbose)
+                         monitor="reconstruction error", validation="held-out score",
+                         verbose=self.verbose)
 
         def monitored():
             return model.reconstruction_error(X_monitor, missing_monitor, self.n_mean_field,
@@ -516,28 +547,53 @@ class _BaseTrainedBoltzmann(_GibbsSamplingMixin, _BaseJointModel):
         def epoch():
             t = history.n_epochs + loop.epochs_run
             lr = self.learning_rate / (1.0 + self.learning_rate_decay * t)
-            order = rng.permutation(n_samples)
+            order = rows[rng.permutation(rows.size)]
             # Overflow is reported by the loop's divergence checks, not as warnings.
             with np.errstate(over="ignore", invalid="ignore"):
                 done = optimizer.epoch(X, missing, order, state, lr)
-                for batch in gen_batches(n_samples - done, self.batch_size):
-                    rows = order[done:][batch]
-                    v = dense_rows(X, rows, model.dtype, out=batch_buffer)
-                    optimizer.step(v, missing[rows], state, lr)
+                for batch in gen_batches(rows.size - done, self.batch_size):
+                    picked = order[done:][batch]
+                    v = dense_rows(X, picked, model.dtype, out=batch_buffer)
+                    optimizer.step(v, missing[picked], state, lr)
                 return monitored()
+
+        validate, best = None, {}
+        if auto:
+            X_held, missing_held = dense_rows(X, held_out, model.dtype), missing[held_out]
+
+            def infer(v, hide):
+                model.fill(v, hide, self.n_mean_field, self.mean_field_tol)
+
+            def validate():
+                score = float(np.mean(cross_modal_log_likelihood(
+                    infer, X_held, missing_held, model.s.columns, model.s.units)))
+                if score > best.get("score", -np.inf):
+                    best.update(score=score, model=model.copy())
+                return score
 
         with np.errstate(over="ignore", invalid="ignore"):
             loop.run(epoch, params=lambda: {f"W{e}": w for e, w in enumerate(model.W)},
+                     validate=validate, updates_per_epoch=n_batches,
                      hooks=[lambda _: optimizer.end_epoch()] if self._curves else (),
                      initial_value=monitored if history.first_value is None else None)
+        model = best.get("model", model)
         self._collapse_warning(model, X_monitor, missing_monitor, loop.history.n_epochs)
         self._store(model)
         self._persist = optimizer.persist()
         self._state = state
         self._history = loop.history
-        self._history.set_attributes(self, curve="reconstruction_error_curve_")
+        self._set_history_attributes()
         for name in self._curves:
             setattr(self, name, self._history.records.get(name, []))
+
+    def _set_history_attributes(self):
+        """``n_iter_``, ``reconstruction_error_curve_``, and the held-out scores of
+        ``n_iter="auto"`` (``validation_scores_``, ``best_validation_score_``; None when no
+        epoch had one)."""
+        self._history.set_attributes(self, curve="reconstruction_error_curve_",
+                                     validation=True)
+        if not self._history.validation_scores:
+            self.validation_scores_ = self.best_validation_score_ = None
 
     _curves = ()  # names of the per-epoch values the optimizer's end_epoch returns
 

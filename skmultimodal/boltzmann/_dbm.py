@@ -154,10 +154,24 @@ class MultimodalDBM(_PathwaysMixin, _BaseTrainedBoltzmann):
         learning_rate_decay * t)``; pretraining uses ``learning_rate_pretrain``.
     batch_size : int, default=32
         Rows per mini-batch.
-    n_iter_pretrain : int, default=10
+    n_iter_pretrain : int or "auto", default="auto"
         Epochs of PCD per RBM of the stack (0 skips pretraining: small random weights).
-    n_iter : int, default=10
+        ``"auto"`` trains each RBM until the reconstruction error of its training rows has
+        not improved by 0.1% for ``n_iter_no_change`` epochs and at least 1,000 updates,
+        or for at most 20,000 updates.
+    n_iter : int or "auto", default="auto"
         Epochs of joint training by :meth:`fit` (0: the pretrained stack only).
+        ``"auto"`` holds out ``validation_fraction`` of the rows (at most 2,000) and trains
+        until their cross-modal log-likelihood (each present modality inferred from the
+        others by mean-field, as :meth:`MultimodalRBM.score_samples`) has not improved by
+        0.1% for ``n_iter_no_change`` epochs and at least 1,000 updates, or for at most
+        20,000 updates, keeping the parameters of the best held-out score. (Pretraining
+        sees every row.)
+    validation_fraction : float, default=0.1
+        Fraction of the rows held out by ``n_iter="auto"``.
+    n_iter_no_change : int, default=10
+        Epochs without improvement that stop ``n_iter="auto"`` and
+        ``n_iter_pretrain="auto"``.
     momentum : float, default=0.5
         Momentum of the parameter updates.
     weight_decay : float, default=1e-4
@@ -214,6 +228,11 @@ class MultimodalDBM(_PathwaysMixin, _BaseTrainedBoltzmann):
     reconstruction_error_curve_ : list of float
         Per joint-training epoch, the mean squared error of the mean-field reconstruction of
         up to 256 training rows.
+    validation_scores_ : list of float or None
+        With ``n_iter="auto"``, the held-out cross-modal log-likelihood of every joint
+        training epoch; None otherwise.
+    best_validation_score_ : float or None
+        The best of ``validation_scores_``, whose parameters the model keeps.
     n_features_in_ : int
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
@@ -276,9 +295,9 @@ class MultimodalDBM(_PathwaysMixin, _BaseTrainedBoltzmann):
         "pathways": [list, tuple],
         "n_chains": [Interval(Integral, 1, None, closed="left")],
         "k": [Interval(Integral, 1, None, closed="left")],
-        "n_iter_pretrain": [Interval(Integral, 0, None, closed="left")],
+        "n_iter_pretrain": [Interval(Integral, 0, None, closed="left"), StrOptions({"auto"})],
         "learning_rate_pretrain": [Interval(Real, 0, None, closed="neither")],
-        "n_iter": [Interval(Integral, 0, None, closed="left")],
+        "n_iter": [Interval(Integral, 0, None, closed="left"), StrOptions({"auto"})],
         "output": [StrOptions({"top", "all"})],
         "n_ais_runs": [Interval(Integral, 2, None, closed="left")],
         "n_ais_betas": [Interval(Integral, 3, None, closed="left")],
@@ -297,8 +316,10 @@ class MultimodalDBM(_PathwaysMixin, _BaseTrainedBoltzmann):
         learning_rate_pretrain=0.05,
         learning_rate_decay=0.1,
         batch_size=32,
-        n_iter_pretrain=10,
-        n_iter=10,
+        n_iter_pretrain="auto",
+        n_iter="auto",
+        validation_fraction=0.1,
+        n_iter_no_change=10,
         momentum=0.5,
         weight_decay=1e-4,
         resample_binary=False,
@@ -323,6 +344,8 @@ class MultimodalDBM(_PathwaysMixin, _BaseTrainedBoltzmann):
         self.batch_size = batch_size
         self.n_iter_pretrain = n_iter_pretrain
         self.n_iter = n_iter
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
         self.momentum = momentum
         self.weight_decay = weight_decay
         self.resample_binary = resample_binary
@@ -364,8 +387,8 @@ class MultimodalDBM(_PathwaysMixin, _BaseTrainedBoltzmann):
         state = new_state(rng)
         with np.errstate(over="ignore", invalid="ignore"):
             stack = pretrain(self, X, missing, s, pathways, rng, state,
-                             (self.n_iter_pretrain, self.learning_rate_pretrain,
-                              "learning_rate_pretrain"))
+                             (self.n_iter_pretrain, "n_iter_pretrain",
+                              self.learning_rate_pretrain, "learning_rate_pretrain"))
         return model_from_stack(s, stack, X.dtype)
 
     # -- joint training -----------------------------------------------------------------------

@@ -219,8 +219,13 @@ class MultimodalDBN(_PathwaysMixin, _GibbsSamplingMixin, _BaseJointModel):
         ``2 (1 + momentum) / n_hidden``, its stability limit).
     batch_size : int, default=32
         Rows per mini-batch.
-    n_iter : int, default=10
-        Epochs of PCD per RBM of the stack (0: random weights).
+    n_iter : int or "auto", default="auto"
+        Epochs of PCD per RBM of the stack (0: random weights). ``"auto"`` trains each RBM
+        until the reconstruction error of its training rows has not improved by 0.1% for
+        ``n_iter_no_change`` epochs and at least 1,000 updates, or for at most 20,000
+        updates.
+    n_iter_no_change : int, default=10
+        Epochs without improvement that stop ``n_iter="auto"``.
     momentum : float, default=0.5
         Momentum of the parameter updates.
     weight_decay : float, default=1e-4
@@ -267,7 +272,9 @@ class MultimodalDBN(_PathwaysMixin, _GibbsSamplingMixin, _BaseJointModel):
     visible_units_ : list of str
         Unit type of each modality.
     n_iter_ : int
-        Epochs of PCD each RBM was trained for.
+        The most epochs of PCD any RBM of the stack was trained for.
+    n_iter_per_rbm_ : dict of str to int
+        Epochs of PCD of each RBM, named as in ``reconstruction_errors_``.
     reconstruction_errors_ : dict of str to float
         Per RBM of the stack (``"{lower}-{upper}"``, and ``"joint"``), the mean squared
         error of its one-step mean-field reconstruction of up to 256 of its training rows.
@@ -331,7 +338,8 @@ class MultimodalDBN(_PathwaysMixin, _GibbsSamplingMixin, _BaseJointModel):
         "pathways": [list, tuple],
         "n_chains": [Interval(Integral, 1, None, closed="left")],
         "k": [Interval(Integral, 1, None, closed="left")],
-        "n_iter": [Interval(Integral, 0, None, closed="left")],
+        "n_iter": [Interval(Integral, 0, None, closed="left"), StrOptions({"auto"})],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "output": [StrOptions({"top", "all"})],
     }
 
@@ -346,7 +354,8 @@ class MultimodalDBN(_PathwaysMixin, _GibbsSamplingMixin, _BaseJointModel):
         k=1,
         learning_rate=0.05,
         batch_size=32,
-        n_iter=10,
+        n_iter="auto",
+        n_iter_no_change=10,
         momentum=0.5,
         weight_decay=1e-4,
         n_mean_field=20,
@@ -364,6 +373,7 @@ class MultimodalDBN(_PathwaysMixin, _GibbsSamplingMixin, _BaseJointModel):
         self.learning_rate = learning_rate
         self.batch_size = batch_size
         self.n_iter = n_iter
+        self.n_iter_no_change = n_iter_no_change
         self.momentum = momentum
         self.weight_decay = weight_decay
         self.n_mean_field = n_mean_field
@@ -444,7 +454,9 @@ class MultimodalDBN(_PathwaysMixin, _GibbsSamplingMixin, _BaseJointModel):
         public = dict(zip(s.names, s.layer_names([name for name, _ in self.modalities_])))
         errors, tic = {}, [time.perf_counter()]
 
-        def on_trained(name, rbm, data, rows, missing, cols):
+        epochs = {}
+
+        def on_trained(name, rbm, data, rows, missing, cols, n_epochs):
             name = "-".join(public[layer] for layer in name.split("-")) \
                 if name != "joint" else name
             rows = rows[monitor_rows(rows.size)]
@@ -453,22 +465,24 @@ class MultimodalDBN(_PathwaysMixin, _GibbsSamplingMixin, _BaseJointModel):
                 else missing[rows]
             errors[name] = float(rbm.reconstruction_error(v, miss, self.n_mean_field,
                                                           self.mean_field_tol))
+            epochs[name] = n_epochs
             if self.verbose:
-                print(f"[{type(self).__name__}] RBM {name}: {self.n_iter} epochs, "
+                print(f"[{type(self).__name__}] RBM {name}: {n_epochs} epochs, "
                       f"reconstruction error = {errors[name]:.5f}, "
                       f"time = {time.perf_counter() - tic[0]:.2f}s")
             tic[0] = time.perf_counter()
 
         with np.errstate(over="ignore", invalid="ignore"):
             stack = pretrain(self, X, missing, s, pathways, rng, state,
-                             (self.n_iter, self.learning_rate, "learning_rate"),
+                             (self.n_iter, "n_iter", self.learning_rate, "learning_rate"),
                              doubled=False, on_trained=on_trained)
         self._store(s, stack)
         self.reconstruction_errors_ = errors
-        self.n_iter_ = self.n_iter
+        self.n_iter_ = max(epochs.values())
+        self.n_iter_per_rbm_ = epochs
         monitor = monitor_rows(X.shape[0])
         self._collapse_warning(self._model(), dense_rows(X, monitor, X.dtype),
-                               missing[monitor], self.n_iter)
+                               missing[monitor], self.n_iter_)
         return self
 
     def score_samples(self, X):

@@ -286,8 +286,16 @@ class MinVIRBM(_BaseMultimodalRBM):
         * t)``.
     batch_size : int, default=32
         Number of rows per mini-batch.
-    n_iter : int, default=20
-        Number of epochs of :meth:`fit`.
+    n_iter : int or "auto", default="auto"
+        Number of epochs of :meth:`fit`; rows are reshuffled every epoch. ``"auto"`` holds
+        out ``validation_fraction`` of the rows (at most 2,000) and trains until their
+        :meth:`score` (the cross-modal log-likelihood) has not improved by 0.1% for
+        ``n_iter_no_change`` epochs and at least 1,000 updates, or for at most 20,000
+        updates, keeping the parameters of the best held-out score.
+    validation_fraction : float, default=0.1
+        Fraction of the rows held out by ``n_iter="auto"``.
+    n_iter_no_change : int, default=10
+        Epochs without improvement that stop ``n_iter="auto"``.
     momentum : float, default=0.5
         Momentum of the parameter updates, in [0, 1).
     weight_decay : float, default=1e-4
@@ -341,6 +349,10 @@ class MinVIRBM(_BaseMultimodalRBM):
     reconstruction_error_curve_ : list of float
         Per epoch, the mean squared error of the mean-field reconstruction of up to 256
         training rows (a monitor).
+    validation_scores_ : list of float or None
+        With ``n_iter="auto"``, the held-out :meth:`score` of every epoch; None otherwise.
+    best_validation_score_ : float or None
+        The best of ``validation_scores_``, whose parameters the model keeps.
     n_features_in_ : int
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
@@ -404,7 +416,9 @@ class MinVIRBM(_BaseMultimodalRBM):
         learning_rate=0.01,
         learning_rate_decay=0.0,
         batch_size=32,
-        n_iter=20,
+        n_iter="auto",
+        validation_fraction=0.1,
+        n_iter_no_change=10,
         momentum=0.5,
         weight_decay=1e-4,
         resample_binary=False,
@@ -426,6 +440,8 @@ class MinVIRBM(_BaseMultimodalRBM):
         self.learning_rate_decay = learning_rate_decay
         self.batch_size = batch_size
         self.n_iter = n_iter
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
         self.momentum = momentum
         self.weight_decay = weight_decay
         self.resample_binary = resample_binary

@@ -186,8 +186,16 @@ class MultimodalRBM(_BaseMultimodalRBM):
         * t)``.
     batch_size : int, default=32
         Number of rows per mini-batch; the last, shorter batch is scaled by its own size.
-    n_iter : int, default=20
-        Number of epochs of :meth:`fit`. Rows are reshuffled every epoch.
+    n_iter : int or "auto", default="auto"
+        Number of epochs of :meth:`fit`; rows are reshuffled every epoch. ``"auto"`` holds
+        out ``validation_fraction`` of the rows (at most 2,000) and trains until their
+        :meth:`score` (the cross-modal log-likelihood) has not improved by 0.1% for
+        ``n_iter_no_change`` epochs and at least 1,000 updates, or for at most 20,000
+        updates, keeping the parameters of the best held-out score.
+    validation_fraction : float, default=0.1
+        Fraction of the rows held out by ``n_iter="auto"``.
+    n_iter_no_change : int, default=10
+        Epochs without improvement that stop ``n_iter="auto"``.
     momentum : float, default=0.5
         Momentum of the parameter updates, in [0, 1).
     weight_decay : float, default=1e-4
@@ -245,6 +253,10 @@ class MultimodalRBM(_BaseMultimodalRBM):
     reconstruction_error_curve_ : list of float
         Per epoch, the mean squared error of the one-step mean-field reconstruction of up to
         256 training rows spread evenly over X (a monitor, not the training objective).
+    validation_scores_ : list of float or None
+        With ``n_iter="auto"``, the held-out :meth:`score` of every epoch; None otherwise.
+    best_validation_score_ : float or None
+        The best of ``validation_scores_``, whose parameters the model keeps.
     n_features_in_ : int
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
@@ -317,7 +329,9 @@ class MultimodalRBM(_BaseMultimodalRBM):
         learning_rate=0.01,
         learning_rate_decay=0.0,
         batch_size=32,
-        n_iter=20,
+        n_iter="auto",
+        validation_fraction=0.1,
+        n_iter_no_change=10,
         momentum=0.5,
         weight_decay=1e-4,
         resample_binary=False,
@@ -339,6 +353,8 @@ class MultimodalRBM(_BaseMultimodalRBM):
         self.learning_rate_decay = learning_rate_decay
         self.batch_size = batch_size
         self.n_iter = n_iter
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
         self.momentum = momentum
         self.weight_decay = weight_decay
         self.resample_binary = resample_binary

@@ -168,8 +168,16 @@ class SSLRBM(MultimodalRBM):
         * t)``.
     batch_size : int, default=32
         Number of rows per mini-batch.
-    n_iter : int, default=20
-        Number of epochs of :meth:`fit`.
+    n_iter : int or "auto", default="auto"
+        Number of epochs of :meth:`fit`; rows are reshuffled every epoch. ``"auto"`` holds
+        out ``validation_fraction`` of the rows (at most 2,000) and trains until their
+        :meth:`score` (the cross-modal log-likelihood) has not improved by 0.1% for
+        ``n_iter_no_change`` epochs and at least 1,000 updates, or for at most 20,000
+        updates, keeping the parameters of the best held-out score.
+    validation_fraction : float, default=0.1
+        Fraction of the rows held out by ``n_iter="auto"``.
+    n_iter_no_change : int, default=10
+        Epochs without improvement that stop ``n_iter="auto"``.
     momentum : float, default=0.5
         Momentum of the likelihood updates, in [0, 1).
     weight_decay : float, default=1e-4
@@ -218,6 +226,10 @@ class SSLRBM(MultimodalRBM):
     reconstruction_error_curve_ : list of float
         Per epoch, the mean squared error of the mean-field reconstruction of up to 256
         training rows (a monitor).
+    validation_scores_ : list of float or None
+        With ``n_iter="auto"``, the held-out :meth:`score` of every epoch; None otherwise.
+    best_validation_score_ : float or None
+        The best of ``validation_scores_``, whose parameters the model keeps.
     similarity_curve_ : list of float
         Per epoch, the mean of the penalty ``sim(H^x, H^y)`` over the epoch's batches (NaN
         when ``alpha=0``, which skips the penalty).
@@ -285,7 +297,9 @@ class SSLRBM(MultimodalRBM):
         learning_rate=0.01,
         learning_rate_decay=0.0,
         batch_size=32,
-        n_iter=20,
+        n_iter="auto",
+        validation_fraction=0.1,
+        n_iter_no_change=10,
         momentum=0.5,
         weight_decay=1e-4,
         resample_binary=False,
@@ -301,6 +315,7 @@ class SSLRBM(MultimodalRBM):
             n_components, modalities=modalities, visible_units=visible_units, method=method,
             k=k, n_chains=n_chains, learning_rate=learning_rate,
             learning_rate_decay=learning_rate_decay, batch_size=batch_size, n_iter=n_iter,
+            validation_fraction=validation_fraction, n_iter_no_change=n_iter_no_change,
             momentum=momentum, weight_decay=weight_decay, resample_binary=resample_binary,
             sparsity_target=sparsity_target, sparsity_cost=sparsity_cost,
             n_mean_field=n_mean_field, mean_field_tol=mean_field_tol, warm_start=warm_start,

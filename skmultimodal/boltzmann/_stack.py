@@ -20,7 +20,7 @@ import numpy as np
 from sklearn.utils import gen_batches
 
 from .._random import bernoulli
-from .._training import EpochLoop
+from .._training import AUTO_MAX_UPDATES, AUTO_TOL, EpochLoop, auto_patience
 from ._base import dense_rows, monitor_rows
 from ._graph import Model, Structure, Trainer, init_visible
 from ._units import BINARY_UNITS
@@ -57,18 +57,23 @@ def train_rbm(rbm, data, rows, missing, cols, est, rng, state, name, schedule):
     ``cols`` a slice or an index array; ``missing``: per data row and visible group, or
     None).
 
-    ``schedule`` is ``(epochs, learning_rate, name of the learning rate's parameter)``. The
+    ``schedule`` is ``(epochs, name of the epochs' parameter, learning_rate, name of the
+    learning rate's parameter)``;
+    ``epochs="auto"`` trains until the monitored reconstruction error has not improved by
+    0.1% for ``est.n_iter_no_change`` epochs and at least 1,000 updates (at most 20,000
+    updates), with a ConvergenceWarning naming the epochs parameter at the cap. The
     step is capped at the visible units' stable step (:meth:`_units.VisibleUnits.
     max_stable_learning_rate`: Gaussian units diverged at 0.05 within 4-6 epochs on 100
     standardised features with 128 and 256 hidden units without it). The chains start at a
     draw of the hidden units given random rows of a batch. An epoch over dense C-ordered
     data is one compiled call; sparse data go batch by batch. The epochs run under the
     trainer's divergence checks (the RBM's reconstruction error of up to 256 of its rows).
+    Returns the number of epochs run.
     """
     s, dtype = rbm.s, rbm.dtype
     K = s.widths[s.top]
     n_groups = s.n_modalities
-    epochs, rate, rate_name = schedule
+    epochs, epochs_name, rate, rate_name = schedule
     lr = min([rate] + [u.max_stable_learning_rate(K, est.momentum) for u in s.units])
     if missing is None:
         missing = np.zeros((data.shape[0], n_groups), dtype=bool)
@@ -103,12 +108,21 @@ def train_rbm(rbm, data, rows, missing, cols, est, rng, state, name, schedule):
         return monitored()
 
     if epochs:
+        auto = epochs == "auto"
+        n_batches = -(-rows.size // est.batch_size)
         loop = EpochLoop(f"{type(est).__name__} (pretraining the RBM {name})",
-                         max_epochs=epochs, check_convergence=False, rate=(rate_name, rate),
-                         advice=" (or the momentum)", scale_hint=est._scale_hint,
-                         monitor="reconstruction error")
+                         max_epochs=None if auto else epochs,
+                         max_updates=AUTO_MAX_UPDATES if auto else None,
+                         check_convergence=auto, tol=AUTO_TOL, relative_tol=True,
+                         n_iter_no_change=auto_patience(n_batches, est.n_iter_no_change),
+                         cap_name=f"pass an integer {epochs_name} (epochs) to train longer",
+                         rate=(rate_name, rate), advice=" (or the momentum)",
+                         scale_hint=est._scale_hint, monitor="reconstruction error",
+                         verbose=est.verbose)
         loop.run(epoch, params=lambda: {f"W{e}": w for e, w in enumerate(rbm.W)},
-                 initial_value=monitored)
+                 updates_per_epoch=n_batches, initial_value=monitored)
+        return loop.epochs_run
+    return 0
 
 
 def _up(rbm, data, rows, cols):
@@ -130,12 +144,13 @@ def pretrain(est, X, missing, structure, pathways, rng, state, schedule, doubled
     trained it and the visible group of that RBM the edge starts from (0 for a pathway's
     RBMs; the modality for the joint RBM). The pathway layers are trained on the rows where
     their modality is present, the joint layer on every row (missing pathway tops inferred by
-    mean-field, as in :class:`MultimodalRBM`). ``schedule`` is ``(epochs, learning rate, its
-    parameter's name)``. ``doubled=False`` trains plain RBMs (the stack of a deep belief
+    mean-field, as in :class:`MultimodalRBM`). ``schedule`` is as :func:`train_rbm`'s.
+    ``doubled=False`` trains plain RBMs (the stack of a deep belief
     net) instead of the DBM's doubled inputs. ``on_trained(name, rbm, data, rows, missing,
-    cols)``, if given, is called after each RBM is trained. ``train_joint(joint,
+    cols, n_epochs)``, if given, is called after each RBM is trained. ``train_joint(joint,
     missing, rbm)``, if given, trains the joint RBM ``rbm`` (initialised, over the pathway
-    tops ``joint``, missing rows of a pathway top zero) in place of PCD.
+    tops ``joint``, missing rows of a pathway top zero) in place of PCD and returns the
+    trained RBM and its epochs.
     """
     factor = 2.0 if doubled else 1.0
     dtype = X.dtype
@@ -155,9 +170,10 @@ def pretrain(est, X, missing, structure, pathways, rng, state, schedule, doubled
                        factor, 1.0 if first else factor)
             init_visible(rbm, [dense_rows(data, data_rows[:10000], dtype)[:, data_cols]])
             name = f"{s.names[lower]}-{s.names[upper]}"
-            train_rbm(rbm, data, data_rows, None, data_cols, est, rng, state, name, schedule)
+            epochs = train_rbm(rbm, data, data_rows, None, data_cols, est, rng, state, name,
+                               schedule)
             if on_trained is not None:
-                on_trained(name, rbm, data, data_rows, None, data_cols)
+                on_trained(name, rbm, data, data_rows, None, data_cols, epochs)
             stack[edge] = (rbm, 0)
             data = _up(rbm, data, data_rows, data_cols)
             data_rows, data_cols, lower = np.arange(rows.size), slice(0, width), upper
@@ -180,12 +196,12 @@ def pretrain(est, X, missing, structure, pathways, rng, state, schedule, doubled
                        for m, (rows, _, _) in enumerate(tops)])
     all_rows = np.arange(n)
     if train_joint is None:
-        train_rbm(rbm, joint, all_rows, missing, slice(0, joint.shape[1]), est, rng, state,
-                  "joint", schedule)
+        epochs = train_rbm(rbm, joint, all_rows, missing, slice(0, joint.shape[1]), est, rng,
+                           state, "joint", schedule)
     else:
-        rbm = train_joint(joint, missing, rbm)
+        rbm, epochs = train_joint(joint, missing, rbm)
     if on_trained is not None:
-        on_trained("joint", rbm, joint, all_rows, missing, slice(0, joint.shape[1]))
+        on_trained("joint", rbm, joint, all_rows, missing, slice(0, joint.shape[1]), epochs)
     for m, t in enumerate(s.pathway_tops):
         stack[s.up[t][-1]] = (rbm, m)
     return [stack[e] for e in range(len(s.edges))]

@@ -110,8 +110,11 @@ class MDRNN(_PathwaysMixin, _BaseJointModel):
     n_steps : int, default=3
         Recurrent iterations of top-down and bottom-up passes, in training and inference
         (0: one bottom-up and one top-down pass).
-    n_iter_pretrain : int, default=10
-        Epochs of each pretraining RBM (0: the stack's initial weights).
+    n_iter_pretrain : int or "auto", default="auto"
+        Epochs of each pretraining RBM (0: the stack's initial weights). ``"auto"``: each
+        pathway RBM until its training reconstruction error has not improved by 0.1% for
+        ``n_iter_no_change`` epochs and at least 1,000 updates (at most 20,000 updates),
+        the top RBM as :class:`~skmultimodal.MinVIRBM`'s ``n_iter="auto"``.
     learning_rate_pretrain : float, default=0.05
         Step size of the pretraining RBMs.
     n_mean_field : int, default=5
@@ -230,7 +233,7 @@ class MDRNN(_PathwaysMixin, _BaseJointModel):
             "validation_fraction", "warm_start")},
         "pathways": [list, tuple],
         "n_steps": [Interval(Integral, 0, None, closed="left")],
-        "n_iter_pretrain": [Interval(Integral, 0, None, closed="left")],
+        "n_iter_pretrain": [Interval(Integral, 0, None, closed="left"), StrOptions({"auto"})],
         "learning_rate_pretrain": [Interval(Real, 0, None, closed="neither")],
         "n_chains": [Interval(Integral, 1, None, closed="left")],
         "k": [Interval(Integral, 1, None, closed="left")],
@@ -250,7 +253,7 @@ class MDRNN(_PathwaysMixin, _BaseJointModel):
         modalities=None,
         visible_units="auto",
         n_steps=3,
-        n_iter_pretrain=10,
+        n_iter_pretrain="auto",
         learning_rate_pretrain=0.05,
         n_mean_field=5,
         n_chains=100,
@@ -371,17 +374,19 @@ class MDRNN(_PathwaysMixin, _BaseJointModel):
                 data[joint_missing[:, m], cols] = np.nan
             top = MinVIRBM(
                 self.n_components, modalities=widths, visible_units=rbm.s.units,
-                learning_rate=self.learning_rate_pretrain, n_iter=max(self.n_iter_pretrain, 1),
+                learning_rate=self.learning_rate_pretrain,
+                n_iter=self.n_iter_pretrain or 1, n_iter_no_change=self.n_iter_no_change,
                 batch_size=self.batch_size, momentum=self.momentum,
                 weight_decay=self.weight_decay, n_mean_field=self.n_mean_field,
                 random_state=int(self._rng.integers(np.iinfo(np.int32).max)),
             ).fit(data)
-            return top._model()
+            return top._model(), top.n_iter_
 
         with np.errstate(over="ignore", invalid="ignore"):
             stack = pretrain(self, X, missing, s, pathways, self._rng, state,
-                             (self.n_iter_pretrain, self.learning_rate_pretrain,
-                              "learning_rate_pretrain"), doubled=False,
+                             (self.n_iter_pretrain, "n_iter_pretrain",
+                              self.learning_rate_pretrain, "learning_rate_pretrain"),
+                             doubled=False,
                              train_joint=train_joint)
         self._store_names(s)
         for name, value in stack_attributes(s, stack).items():

@@ -351,7 +351,7 @@ def test_reject_second_view_is_one_shared_helper():
 def test_ledoit_wolf_ridge_from_statistics_matches_scikit_learn():
     from sklearn.covariance import ledoit_wolf_shrinkage
 
-    from skmultimodal.cross_decomposition._cca import _Moments, ledoit_wolf_ridge
+    from skmultimodal.cross_decomposition._views import _Moments, ledoit_wolf_ridge
 
     rng = np.random.default_rng(0)
     for n, d in ((200, 7), (9, 7), (40, 1)):

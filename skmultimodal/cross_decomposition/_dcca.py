@@ -22,7 +22,8 @@ from .._modalities import modality_widths, reject_second_view
 from .._nn import HIDDEN_ACTIVATIONS, MLP, dense_backward, dense_forward, layer_sizes
 from .._training import Adam, EpochLoop, minibatch_epoch, n_minibatches
 from .._utils import as_generator, keep_state_on_error
-from ._cca import CCA, _FeatureCCAMixin, complete_views
+from ._cca import CCA, _FeatureCCAMixin
+from ._views import complete_views
 
 
 def _inv_sqrt(S):

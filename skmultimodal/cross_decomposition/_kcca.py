@@ -16,9 +16,8 @@ from sklearn.utils.metaestimators import available_if
 
 from .._modalities import per_modality, reject_second_view
 from .._utils import keep_state_on_error
-from ._cca import (
-    CCA,
-    _FeatureCCAMixin,
+from ._cca import CCA, _FeatureCCAMixin
+from ._views import (
     _Moments,
     complete_moments,
     dask_complete_rows,

@@ -1,0 +1,3 @@
+"""Multimodal networks trained end to end by backpropagation."""
+
+from ._autoencoder import MultimodalAutoencoder

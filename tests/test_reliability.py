@@ -15,6 +15,7 @@ from skmultimodal import (
     LargeMarginEmbedding,
     MinVIRBM,
     ModalityImputer,
+    MultimodalAutoencoder,
     MultimodalDBM,
     MultimodalDBN,
     MultimodalRBM,
@@ -30,6 +31,7 @@ UNSUPERVISED = [
     MultimodalDBN(pathways=(4,), n_iter=1, **SMALL), CCA(n_components=1),
     KCCA(n_components=1), DeepCCA(n_components=1, hidden_layer_sizes=(4,), max_iter=2),
     RankingEmbedding(n_components=2, max_iter=2), ModalityImputer(MultimodalRBM(n_iter=1)),
+    MultimodalAutoencoder(n_components=2, hidden_layer_sizes=(4,), max_iter=2),
 ]
 ALL = UNSUPERVISED + [LargeMarginEmbedding(n_components=2), UnifiedSemanticEmbedding(2)]
 

@@ -13,7 +13,7 @@ from .._modalities import modality_widths, reject_second_view
 from .._nn import ACTIVATIONS, HIDDEN_ACTIVATIONS, MLP, layer_sizes
 from .._training import TRAINING_CONSTRAINTS, EpochLoop, TrainingHistory, make_optimizer
 from .._training import minibatch_epoch, n_minibatches, resume_state, validation_split
-from .._utils import as_generator, keep_state_on_error, unscaled_hint
+from .._utils import as_generator, feature_scale_advice, keep_state_on_error
 from ..boltzmann._base import (
     _BaseJointModel,
     cross_modal_log_likelihood,
@@ -31,7 +31,7 @@ class MultimodalAutoencoder(_BaseJointModel):
     modalities. Each modality ``m`` has an encoder ``e_m``, a small network
     (``hidden_layer_sizes``, ``activation``) whose linear top layer has ``n_components``
     units, and a decoder ``d_m`` that mirrors it. A row given the modalities of a set ``P``
-    has the shared code
+    has the shared code::
 
         z = f( (1 / |P|) sum_{m in P} e_m(x_m) )
 
@@ -198,7 +198,8 @@ class MultimodalAutoencoder(_BaseJointModel):
     and a better held-out :meth:`score` (-22.2 against -23.9).
 
     Float32 input is trained in float32, the fast path; the cost of an epoch is its
-    matrix products. Sparse input is densified one mini-batch at a time.
+    matrix products. Sparse input (word counts) is densified one mini-batch at a time
+    (and, for ``pretrain_iter``, up to 10,000 rows of a modality once).
 
     References
     ----------
@@ -360,14 +361,15 @@ class MultimodalAutoencoder(_BaseJointModel):
         encoders, decoders = self._networks()
         thetas = [net.init(rng) for net in encoders]
         phis = [net.init(rng) for net in decoders]
-        sample = np.sort(rng.permutation(X.shape[0])[:10000])
         self.mean_length_ = np.zeros(len(encoders))
         for m, ((_, cols), units) in enumerate(zip(self.modalities_, self._unit_types)):
-            rows = sample[~missing[sample, m]]
-            block = dense_rows(X, rows, np.float64)[:, cols]
-            decoders[m].unpack(phis[m])[-1][1][...] = units.init_bias(block.mean(axis=0))
+            rows = np.sort(rng.permutation(np.flatnonzero(~missing[:, m]))[:10000])
+            block = X[rows][:, cols]
+            column_mean = np.asarray(block.mean(axis=0), dtype=np.float64).reshape(-1)
+            decoders[m].unpack(phis[m])[-1][1][...] = units.init_bias(column_mean)
             self.mean_length_[m] = units.length(block).mean()
             if self.pretrain_iter:
+                block = dense_rows(X, rows, np.float64)[:, cols]
                 thetas[m] = _pretrain(encoders[m], thetas[m], block, self.pretrain_noise,
                                       self.pretrain_iter, rng)
                 encoder_layers, decoder_layers = encoders[m].unpack(thetas[m]), \
@@ -444,15 +446,19 @@ class MultimodalAutoencoder(_BaseJointModel):
 
     def _scale_hint(self, X, missing):
         """The likely cause a divergence message names: Gaussian modalities far from
-        standardised."""
-        hints = []
+        standardised (:func:`~skmultimodal._utils.feature_scale_advice` of each, on up to
+        10,000 rows that have it)."""
+        advice = []
         for m, ((name, cols), units) in enumerate(zip(self.modalities_, self._unit_types)):
             if units.name == "gaussian":
                 rows = np.flatnonzero(~missing[:, m])
-                hint = unscaled_hint(X[rows[:: max(1, rows.size // 10000)]][:, cols])
-                if hint:
-                    hints.append(f"modality {name!r} has Gaussian units and {hint}")
-        return " ".join(hints) or None
+                problem = feature_scale_advice(X[rows[:: max(1, rows.size // 10000)]][:, cols])
+                if problem:
+                    advice.append(f"modality {name!r}: {problem}")
+        if not advice:
+            return None
+        return (f"the features of the Gaussian modalities are not standardised "
+                f"({'; '.join(advice)}); put a StandardScaler in the Pipeline.")
 
     # -- the per-batch update ---------------------------------------------------------------
 
@@ -641,20 +647,23 @@ class MultimodalAutoencoder(_BaseJointModel):
         return float(np.nanmean(scores))
 
     def _warn_if_collapsed(self, encoders, X, missing):
-        """ConvergenceWarning if the code no longer depends on the data: on up to 256
-        training rows that differ, every code unit is the same to 1e-6."""
+        """ConvergenceWarning if the code does not depend on the data: on up to 256
+        training rows that differ, every code unit varies by less than 1e-3 (its range is
+        1 for tanh: saturated by unscaled inputs, or driven there by too large a step)."""
         rows = monitor_rows(X.shape[0])
         v = dense_rows(X, rows, self._dtype())
         if rows.size < 2 or not np.ptp(np.nan_to_num(v), axis=0).any():
             return  # rows that do not differ cannot tell
         Z = self._encode(encoders, self.encoders_, self._blocks(v, ~missing[rows]),
                          ~missing[rows])
-        if (np.ptp(Z, axis=0) < 1e-6).all():
+        if (np.ptp(Z, axis=0) < 1e-3).all():
+            hint = self._scale_hint(X, missing)
+            cause = (f"Likely cause: {hint}" if hint else
+                     f"learning_rate={self.learning_rate} is likely too large; lower it.")
             warnings.warn(
                 f"{type(self).__name__}'s code stopped depending on the data after "
-                f"{self.n_iter_} epochs: every unit has the same value for every row (mean "
-                f"{Z.mean():.3g}), so transform returns a constant. learning_rate="
-                f"{self.learning_rate} is likely too large; lower it.",
+                f"{self.n_iter_} epochs: every unit has about the same value for every row (mean "
+                f"{Z.mean():.3g}), so transform returns a constant. {cause}",
                 ConvergenceWarning, stacklevel=4)
 
 

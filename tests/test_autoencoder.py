@@ -181,8 +181,15 @@ def test_transform_impute_and_score_on_any_subset():
     e_left = encoders[0].forward(ae.encoders_[0], X[:, :32])[-1]
     e_right = encoders[1].forward(ae.encoders_[1], X[:, 32:])[-1]
     np.testing.assert_allclose(ae.transform(X), np.tanh((e_left + e_right) / 2), atol=1e-12)
-    np.testing.assert_allclose(ae.transform(left), np.tanh(e_left), atol=1e-12)
-    np.testing.assert_allclose(ae.transform(right), np.tanh(e_right), atol=1e-12)
+    direct = pickle.loads(pickle.dumps(ae)).set_params(n_fill_iter=0)
+    np.testing.assert_allclose(direct.transform(left), np.tanh(e_left), atol=1e-12)
+    np.testing.assert_allclose(direct.transform(right), np.tanh(e_right), atol=1e-12)
+    # n_fill_iter=1: the missing half drawn from the code of the given one, then both encoded
+    _, decoders = ae._networks()
+    drawn = 1 / (1 + np.exp(-decoders[1].forward(ae.decoders_[1], np.tanh(e_left))[-1]))
+    e_drawn = encoders[1].forward(ae.encoders_[1], drawn)[-1]
+    np.testing.assert_allclose(ae.transform(left), np.tanh((e_left + e_drawn) / 2),
+                               atol=1e-12)
     mixed = np.where(np.arange(len(X))[:, None] % 3 == 0, left, X)
     mixed[1::3] = right[1::3]
     expected = ae.transform(X)
@@ -191,9 +198,7 @@ def test_transform_impute_and_score_on_any_subset():
 
     imputed = ae.impute(mixed)
     np.testing.assert_array_equal(imputed[~np.isnan(mixed)], mixed[~np.isnan(mixed)])
-    _, decoders = ae._networks()
-    a = decoders[1].forward(ae.decoders_[1], ae.transform(left[::3]))[-1]
-    np.testing.assert_allclose(imputed[::3, 32:], 1 / (1 + np.exp(-a)), atol=1e-12)
+    np.testing.assert_allclose(imputed[::3, 32:], drawn[::3], atol=1e-12)
     assert np.all((imputed >= 0) & (imputed <= 1))
 
     # score: each present half reconstructed from the other; single halves are not scored
@@ -286,6 +291,29 @@ def test_masked_training_reconstructs_a_missing_half_better():
             hidden = slice(32, 64) if start == 0 else slice(0, 32)
             baseline = np.mean((X_test[:, hidden] - X_train[:, hidden].mean(axis=0)) ** 2)
             assert errors[True, start] < 0.85 * baseline
+
+
+def test_filling_in_the_missing_half_makes_its_code_classifiable():
+    """A logistic regression trained on codes of complete digits, applied to codes of half
+    digits (70/30 splits, seeds 0-4, defaults but 40 epochs). Measured accuracy from the
+    left halves with the code of the given half alone (``n_fill_iter=0``) 0.754-0.798, after
+    one fill-in 0.837-0.863 (gains 0.045-0.102); from the right halves 0.770-0.844 and
+    0.863-0.911 (gains 0.040-0.115). Two fill-ins are no better. Asserted on seeds 0-2: a
+    gain above 0.02 for each half."""
+    from sklearn.linear_model import LogisticRegression
+
+    X, y = load_digits_halves(return_X_y=True)
+    for seed in range(3):
+        X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.3,
+                                                            random_state=seed, stratify=y)
+        ae = _fit(MultimodalAutoencoder(max_iter=40, random_state=seed), X_train)
+        clf = LogisticRegression(max_iter=3000).fit(ae.transform(X_train), y_train)
+        for hidden in (slice(32, 64), slice(0, 32)):
+            half = X_test.copy()
+            half[:, hidden] = np.nan
+            accuracy = [clf.score(ae.set_params(n_fill_iter=n).transform(half), y_test)
+                        for n in (0, 1)]
+            assert accuracy[1] > accuracy[0] + 0.02
 
 
 def test_rows_missing_a_modality_train_their_modalities():
@@ -424,8 +452,10 @@ def test_bad_input_errors_leave_the_model_unchanged():
     never[:, 32:] = np.nan
     with pytest.raises(ValueError, match="missing in every training row"):
         MultimodalAutoencoder().fit(never)
+    halves = never[:100].copy()
+    halves[50:, :32], halves[50:, 32:] = np.nan, X[50:100, 32:]  # no row has both halves
     with pytest.raises(ValueError, match="no validation row has two modalities"):
-        MultimodalAutoencoder(early_stopping=True).fit(np.vstack([never[:100], X[:2]]))
+        MultimodalAutoencoder(early_stopping=True).fit(halves)
     with pytest.raises(ValueError, match="binary visible units"):
         MultimodalAutoencoder(visible_units="binary").fit(X * 16)
 

@@ -70,9 +70,10 @@ class MultimodalAutoencoder(_BaseJointModel):
     decoders once per input set, so with two modalities an epoch costs about twice a plain
     autoencoder's.
 
-    :meth:`transform` returns ``z`` from whichever modalities a row has, :meth:`impute`
-    the reconstructions ``r_m`` of its missing ones, :meth:`score` the log-likelihood of
-    each present modality reconstructed from the others.
+    :meth:`transform` returns ``z`` from whichever modalities a row has (a row missing some
+    is completed with their reconstructions and encoded again, ``n_fill_iter``),
+    :meth:`impute` the reconstructions ``r_m`` of its missing ones, :meth:`score` the
+    log-likelihood of each present modality reconstructed from the others.
 
     Parameters
     ----------
@@ -101,6 +102,11 @@ class MultimodalAutoencoder(_BaseJointModel):
         Present every row with each modality alone as well as with all of them (the
         masked-modality objective above). False trains on the inputs as they are (a
         multimodal autoencoder whose missing-modality codes are never trained).
+    n_fill_iter : int, default=1
+        How often :meth:`transform` refines the code of a row missing a modality: the
+        missing modalities are filled with their reconstructions from the current code
+        and the completed row is encoded again. 0 returns the code of the present
+        modalities alone (see the Notes for the measurements).
     alpha : float, default=1e-4
         L2 penalty on the weights (``alpha / 2 * ||W||^2`` per weight matrix).
     solver : {"adam", "sgd"}, default="adam"
@@ -184,18 +190,43 @@ class MultimodalAutoencoder(_BaseJointModel):
     digit, an empty document). Squared error of the right half inferred from the left
     0.0401 / 0.0406 / 0.0410, held-out :meth:`score` -20.96 / -21.00 / -21.06; with two
     thirds of the training rows missing a half, accuracy of a logistic regression on the
-    codes of left halves 0.782 / 0.782 / 0.765 and right halves 0.836 / 0.815 / 0.799.
+    codes of left halves 0.782 / 0.782 / 0.765 and right halves 0.836 / 0.815 / 0.799
+    (codes of the given half alone, ``n_fill_iter=0``).
 
     **Masking.** On the same data (32 components, one hidden layer of 64, 30 epochs, seeds
     0-4) training without ``mask_modalities`` triples the squared error of an inferred half
     (right from left 0.152 against 0.051, left from right 0.146 against 0.039).
 
-    **Rows missing a modality** are used, not dropped: on digits halves with two thirds of
-    the training rows missing a half (seeds 0-5, defaults), training on all rows gave test
-    accuracies (logistic regression on the codes) of 0.967 with both halves, 0.784 from
-    the left and 0.846 from the right halves, against 0.967 / 0.793 / 0.826 training on the
-    complete third alone for as many updates (0.965 / 0.776 / 0.803 for as many epochs),
-    and a better held-out :meth:`score` (-22.2 against -23.9).
+    **Filling in before encoding.** The code of one half alone decodes to both halves, but
+    it is not the code of the whole digit, so a classifier trained on complete codes reads
+    it poorly. One fill-in (``n_fill_iter=1``, as the Boltzmann models infer a missing
+    modality before reading their joint layer, and as the recurrent finetuning of Sohn,
+    Shang & Lee 2014, Eq. 10-13, passes a reconstruction back up) raises the accuracy of a
+    logistic regression on the codes of left halves from 0.750 / 0.780 / 0.793 to 0.876 /
+    0.900 / 0.885 and of right halves from 0.844 / 0.870 / 0.807 to 0.898 / 0.893 / 0.891
+    (digits, defaults, seeds 0-2); more fill-ins do not help. On MNIST halves (7,000
+    training images) it cuts a linear SVM's error from 20.7 to 9.0 % (left halves) and
+    from 23.7 to 10.8 % (right halves). :meth:`impute` and :meth:`score` use the first
+    reconstruction, whose error is the lowest (0.039 against 0.045 after a fill-in).
+
+    **Rows missing a modality** are used, not dropped. Digits halves with two thirds of the
+    training rows missing a half (the left in one third, the right in another), seeds 0-4,
+    a logistic regression on the codes of the complete training images; test accuracy with
+    both halves / the left / the right, squared error of the right inferred from the left,
+    held-out :meth:`score`:
+
+    ==============================  =====  =====  =====  =====  ======
+    training rows                   both   left   right  error  score
+    ==============================  =====  =====  =====  =====  ======
+    all, 200 epochs                 0.968  0.859  0.889  0.047  -22.18
+    complete third, 200 epochs      0.969  0.856  0.883  0.046  -21.96
+    complete third, 600 epochs      0.966  0.860  0.869  0.053  -23.86
+    all, early stopping             0.969  0.839  0.880  0.047  -22.11
+    complete third, early stopping  0.968  0.837  0.874  0.047  -22.04
+    ==============================  =====  =====  =====  =====  ======
+
+    The rows with one half cost nothing in accuracy and keep the model from overfitting
+    the complete third (which, trained for as many updates, loses 1.7 nats of score).
 
     Float32 input is trained in float32, the fast path; the cost of an epoch is its
     matrix products. Sparse input (word counts) is densified one mini-batch at a time
@@ -233,6 +264,7 @@ class MultimodalAutoencoder(_BaseJointModel):
         "hidden_layer_sizes": [tuple, list],
         "activation": [StrOptions(set(HIDDEN_ACTIVATIONS))],
         "mask_modalities": ["boolean"],
+        "n_fill_iter": [Interval(Integral, 0, None, closed="left")],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "solver": [StrOptions({"adam", "sgd"})],
         "momentum": [Interval(Real, 0, 1, closed="left")],
@@ -244,16 +276,17 @@ class MultimodalAutoencoder(_BaseJointModel):
 
     def __init__(self, n_components=64, *, modalities=None, visible_units="auto",
                  hidden_layer_sizes=(128,), activation="tanh", mask_modalities=True,
-                 alpha=1e-4, solver="adam", learning_rate=1e-3, momentum=0.9, batch_size=64,
-                 max_iter=200, tol=1e-4, n_iter_no_change=10, early_stopping=False,
-                 validation_fraction=0.1, pretrain_iter=0, pretrain_noise=0.2,
-                 warm_start=False, random_state=None, verbose=0):
+                 n_fill_iter=1, alpha=1e-4, solver="adam", learning_rate=1e-3, momentum=0.9,
+                 batch_size=64, max_iter=200, tol=1e-4, n_iter_no_change=10,
+                 early_stopping=False, validation_fraction=0.1, pretrain_iter=0,
+                 pretrain_noise=0.2, warm_start=False, random_state=None, verbose=0):
         self.n_components = n_components
         self.modalities = modalities
         self.visible_units = visible_units
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.mask_modalities = mask_modalities
+        self.n_fill_iter = n_fill_iter
         self.alpha = alpha
         self.solver = solver
         self.learning_rate = learning_rate
@@ -524,19 +557,45 @@ class MultimodalAutoencoder(_BaseJointModel):
         S /= np.where(count > 0, count, np.nan).astype(S.dtype)[:, None]
         return ACTIVATIONS[self.activation][0](S)
 
+    def _reconstruct(self, decoder, phi, Z, m):
+        """The mean ``r_m`` of modality ``m``'s units given the codes ``Z`` (Replicated
+        Softmax at the mean training length)."""
+        R = decoder.forward(phi, Z)[-1]
+        length = np.full(R.shape[0], self.mean_length_[m], dtype=R.dtype)
+        self._unit_types[m].mean(R, np.zeros((1, R.shape[1]), R.dtype), length, R)
+        return R
+
     def _fill(self, nets, params, v, hide):
         """Fill the ``hide`` blocks of the dense rows ``v`` in place with their
-        reconstructions from the other blocks (NaN in rows where nothing is left);
-        Replicated Softmax blocks at the mean training length."""
+        reconstructions from the code of the other blocks (NaN in rows where nothing is
+        left)."""
         (encoders, decoders), (thetas, phis) = nets, params
         Z = self._encode(encoders, thetas, self._blocks(v, ~hide), ~hide)
-        for m, ((_, cols), units) in enumerate(zip(self.modalities_, self._unit_types)):
+        for m, (_, cols) in enumerate(self.modalities_):
             rows = np.flatnonzero(hide[:, m])
             if rows.size:
-                R = decoders[m].forward(phis[m], Z[rows])[-1]
-                length = np.full(rows.size, self.mean_length_[m], dtype=R.dtype)
-                units.mean(R, np.zeros((1, R.shape[1]), R.dtype), length, R)
-                v[np.ix_(rows, np.arange(v.shape[1])[cols])] = R
+                v[np.ix_(rows, np.arange(v.shape[1])[cols])] = self._reconstruct(
+                    decoders[m], phis[m], Z[rows], m)
+
+    def _code(self, v, present):
+        """:meth:`transform` of dense rows: the code of the present modalities, refined
+        ``n_fill_iter`` times in rows missing one (the missing blocks filled with their
+        reconstructions, the completed row encoded)."""
+        encoders, decoders = self._networks()
+        blocks = self._blocks(v, present)
+        Z = self._encode(encoders, self.encoders_, blocks, present)
+        incomplete = np.flatnonzero(~present.all(axis=1))
+        if not incomplete.size or not self.n_fill_iter:
+            return Z
+        blocks = [b[incomplete] for b in blocks]
+        for _ in range(self.n_fill_iter):
+            for m, block in enumerate(blocks):
+                rows = ~present[incomplete, m]
+                block[rows] = self._reconstruct(decoders[m], self.decoders_[m],
+                                                Z[incomplete[rows]], m)
+            Z[incomplete] = self._encode(encoders, self.encoders_, blocks,
+                                         np.ones((incomplete.size, len(blocks)), dtype=bool))
+        return Z
 
     def _score_rows(self, nets, params, X, missing):
         """:meth:`score_samples` of validated X under the given parameters."""
@@ -551,6 +610,11 @@ class MultimodalAutoencoder(_BaseJointModel):
     def transform(self, X):
         """The shared code of each row, from whichever modalities it has.
 
+        A row with every modality gets ``z = f(mean_m e_m(x_m))``. A row missing some
+        starts from the code of those it has; then, ``n_fill_iter`` times, its missing
+        modalities are filled with their reconstructions ``r_m`` from the current code and
+        the completed row is encoded. So a half digit is represented like a whole one.
+
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
@@ -560,14 +624,13 @@ class MultimodalAutoencoder(_BaseJointModel):
         Returns
         -------
         Z : ndarray of shape (n_samples, n_components)
-            ``f`` of the mean of the present modalities' encodings.
+            The codes.
         """
         check_is_fitted(self)
         X, missing = self._validate_input(X, reset=False)
-        encoders, _ = self._networks()
         Z = np.empty((X.shape[0], self.n_components), dtype=self._dtype())
         for chunk, v, miss in self._chunks(X, missing):
-            Z[chunk] = self._encode(encoders, self.encoders_, self._blocks(v, ~miss), ~miss)
+            Z[chunk] = self._code(v, ~miss)
         return Z
 
     def impute(self, X):

@@ -431,6 +431,25 @@ def test_pipeline_and_grid_search_on_the_label_free_score():
     assert search.transform(X).shape == (300, 3)
 
 
+def test_modality_imputer_and_pandas_output():
+    pd = pytest.importorskip("pandas")
+    from skmultimodal import ModalityImputer
+
+    X, _ = load_digits_halves(return_X_y=True)
+    X[::2, 32:] = np.nan
+    imputer = _fit(ModalityImputer(MultimodalAutoencoder(4, max_iter=2, random_state=0)), X)
+    completed = imputer.transform(X)
+    assert not np.isnan(completed).any()
+    np.testing.assert_array_equal(completed[1::2], X[1::2])
+    frame = pd.DataFrame(X, columns=[f"pixel{i}" for i in range(64)])
+    ae = _fit(MultimodalAutoencoder(4, max_iter=2, random_state=0).set_output(
+        transform="pandas"), frame)
+    Z = ae.transform(frame)
+    assert list(Z.columns) == [f"multimodalautoencoder{i}" for i in range(4)]
+    np.testing.assert_array_equal(Z.to_numpy(), ae.set_output(transform="default")
+                                  .transform(X))
+
+
 # -- bad input and bad training ---------------------------------------------------------------
 
 

@@ -405,10 +405,9 @@ class MultimodalAutoencoder(_BaseJointModel):
                 block = dense_rows(X, rows, np.float64)[:, cols]
                 thetas[m] = _pretrain(encoders[m], thetas[m], block, self.pretrain_noise,
                                       self.pretrain_iter, rng)
-                encoder_layers, decoder_layers = encoders[m].unpack(thetas[m]), \
-                    decoders[m].unpack(phis[m])
-                for i, (W, _) in enumerate(encoder_layers[:-1]):
-                    decoder_layers[-1 - i][0][...] = W.T
+                mirror = decoders[m].unpack(phis[m])[::-1]  # layer i's mirror is i here
+                for (W, _), (W_mirror, _) in zip(encoders[m].unpack(thetas[m])[:-1], mirror):
+                    W_mirror[...] = W.T
         self.encoders_ = [t.astype(X.dtype) for t in thetas]
         self.decoders_ = [p.astype(X.dtype) for p in phis]
         self._optimizer_state = None

@@ -7,7 +7,7 @@ naming the column blocks, and a missing modality written as its whole block set 
 from ._modalities import split_modalities, stack_modalities
 from .boltzmann import MinVIRBM, MultimodalDBM, MultimodalDBN, MultimodalRBM, SSLRBM
 from .cross_decomposition import CCA, KCCA, DeepCCA
-from .deep import MDRNN
+from .deep import MDRNN, MultimodalAutoencoder
 from .embedding import LargeMarginEmbedding, RankingEmbedding, UnifiedSemanticEmbedding
 from .impute import ModalityImputer
 from . import metrics, retrieval  # noqa: F401  (public submodules)
@@ -22,6 +22,7 @@ __all__ = [
     "MDRNN",
     "MinVIRBM",
     "ModalityImputer",
+    "MultimodalAutoencoder",
     "MultimodalDBM",
     "MultimodalDBN",
     "MultimodalRBM",

@@ -14,6 +14,7 @@ from skmultimodal import (
     DeepCCA,
     MinVIRBM,
     ModalityImputer,
+    MultimodalAutoencoder,
     MultimodalDBM,
     MultimodalDBN,
     MultimodalRBM,
@@ -52,6 +53,8 @@ def _estimators():
         RankingEmbedding(n_components=2, loss="infonce", random_state=0),
         RankingEmbedding(n_components=2, hidden_layer_sizes=(4,), max_violation=True,
                          max_iter=5, random_state=0),
+        MultimodalAutoencoder(n_components=3, hidden_layer_sizes=(4,), max_iter=5,
+                              random_state=0),
     ]
 
 

@@ -16,6 +16,7 @@ from skmultimodal import (
     LargeMarginEmbedding,
     MinVIRBM,
     ModalityImputer,
+    MultimodalAutoencoder,
     MultimodalDBM,
     MultimodalDBN,
     MultimodalRBM,
@@ -32,6 +33,7 @@ UNSUPERVISED = [
     MDRNN(pathways=(4,), n_iter_pretrain=1, max_iter=1, **SMALL),
     KCCA(n_components=1), DeepCCA(n_components=1, hidden_layer_sizes=(4,), max_iter=2),
     RankingEmbedding(n_components=2, max_iter=2), ModalityImputer(MultimodalRBM(n_iter=1)),
+    MultimodalAutoencoder(n_components=2, hidden_layer_sizes=(4,), max_iter=2),
 ]
 ALL = UNSUPERVISED + [LargeMarginEmbedding(n_components=2), UnifiedSemanticEmbedding(2)]
 

@@ -32,6 +32,7 @@ True
 from numbers import Integral
 
 import numpy as np
+from scipy.optimize import minimize
 
 
 def _identity(Z):
@@ -196,3 +197,43 @@ def layer_sizes(hidden_layer_sizes, n_networks):
             )
         sizes.append(tuple(int(w) for w in layers))
     return sizes
+
+
+def autoencoder_loss(theta, A, A_noisy, activation):
+    """Squared reconstruction error of a tied-weight autoencoder layer, and its gradient.
+
+    ``H = f(A_noisy W + c)``, ``R = H W^T + b``, loss ``||R - A||^2 / (2 n)``; ``theta`` packs
+    ``W`` (d x k), ``c`` (k) and ``b`` (d). The gradient of the tied ``W`` is the sum of
+    its encoder and decoder parts.
+    """
+    n, d = A.shape
+    k = (theta.size - d) // (d + 1)
+    W = theta[: d * k].reshape(d, k)
+    c, b = theta[d * k: d * k + k], theta[d * k + k:]
+    H = dense_forward(A_noisy, W, c, activation)
+    E = (dense_forward(H, W.T, b, "identity") - A) / n
+    g_decoder, g_b, g_H = dense_backward(H, W.T, None, E, "identity")
+    g_W, g_c, _ = dense_backward(A_noisy, W, H, g_H, activation, input_grad=False)
+    g_W += g_decoder.T
+    return 0.5 * n * np.sum(E**2), np.concatenate([g_W.ravel(), g_c, g_b])
+
+
+def pretrain_denoising(net, theta, X, noise, n_iter, rng):
+    """Greedy layerwise denoising-autoencoder pretraining of a network's hidden layers.
+
+    Each hidden layer in turn learns to reconstruct its (clean) input from a copy with a
+    fraction ``noise`` of the entries set to zero; its encoder becomes the layer's initial
+    weights. The linear top layer keeps its random initialisation.
+    """
+    theta = theta.copy()
+    A, start = X, 0
+    for a, k in net.shapes[:-1]:
+        noisy = A * (rng.random(A.shape) >= noise)
+        init = np.concatenate([theta[start:start + a * k], np.zeros(k + a)])
+        result = minimize(autoencoder_loss, init, args=(A, noisy, net.activation), jac=True,
+                          method="L-BFGS-B", options={"maxiter": n_iter})
+        theta[start:start + a * k + k] = result.x[: a * k + k]
+        W, c = result.x[: a * k].reshape(a, k), result.x[a * k: a * k + k]
+        A = dense_forward(A, W, c, net.activation)
+        start += a * k + k
+    return theta

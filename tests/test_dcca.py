@@ -177,7 +177,7 @@ def test_missing_views_pickle_and_errors():
 
 def test_autoencoder_gradient_and_pretraining():
     from skmultimodal._nn import MLP
-    from skmultimodal.cross_decomposition._dcca import _pretrain, autoencoder_loss
+    from skmultimodal._nn import autoencoder_loss, pretrain_denoising
 
     rng = np.random.default_rng(0)
     A = rng.normal(size=(12, 4))
@@ -196,7 +196,7 @@ def test_autoencoder_gradient_and_pretraining():
     X = _nonlinear(300)[:, :3]
     net = MLP([3, 8, 1], "tanh")
     start = net.init(np.random.default_rng(0))
-    trained = _pretrain(net, start, X, 0.0, 100, np.random.default_rng(0))
+    trained = pretrain_denoising(net, start, X, 0.0, 100, np.random.default_rng(0))
 
     def error(t):
         """Reconstruction error of the first layer with its best decoder bias."""

@@ -19,7 +19,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from .._modalities import modality_widths, reject_second_view
-from .._nn import HIDDEN_ACTIVATIONS, MLP, dense_backward, dense_forward, layer_sizes
+from .._nn import HIDDEN_ACTIVATIONS, MLP, layer_sizes, pretrain_denoising
 from .._training import Adam, EpochLoop, minibatch_epoch, n_minibatches
 from .._utils import as_generator, keep_state_on_error
 from ._cca import CCA, _FeatureCCAMixin
@@ -180,46 +180,6 @@ def _split(theta, nets):
     """The networks' parameter vectors, views of the concatenated ``theta``."""
     ends = np.cumsum([net.n_params for net in nets])
     return [theta[end - net.n_params:end] for net, end in zip(nets, ends)]
-
-
-def autoencoder_loss(theta, A, A_noisy, activation):
-    """Squared reconstruction error of a tied-weight autoencoder layer, and its gradient.
-
-    ``H = f(A_noisy W + c)``, ``R = H W^T + b``, loss ``||R - A||^2 / (2 n)``; ``theta`` packs
-    ``W`` (d x k), ``c`` (k) and ``b`` (d). The gradient of the tied ``W`` is the sum of
-    its encoder and decoder parts.
-    """
-    n, d = A.shape
-    k = (theta.size - d) // (d + 1)
-    W = theta[: d * k].reshape(d, k)
-    c, b = theta[d * k: d * k + k], theta[d * k + k:]
-    H = dense_forward(A_noisy, W, c, activation)
-    E = (dense_forward(H, W.T, b, "identity") - A) / n
-    g_decoder, g_b, g_H = dense_backward(H, W.T, None, E, "identity")
-    g_W, g_c, _ = dense_backward(A_noisy, W, H, g_H, activation, input_grad=False)
-    g_W += g_decoder.T
-    return 0.5 * n * np.sum(E**2), np.concatenate([g_W.ravel(), g_c, g_b])
-
-
-def _pretrain(net, theta, X, noise, n_iter, rng):
-    """Greedy layerwise denoising-autoencoder pretraining of a network's hidden layers.
-
-    Each hidden layer in turn learns to reconstruct its (clean) input from a copy with a
-    fraction ``noise`` of the entries set to zero; its encoder becomes the layer's initial
-    weights. The linear top layer keeps its random initialisation.
-    """
-    theta = theta.copy()
-    A, start = X, 0
-    for a, k in net.shapes[:-1]:
-        noisy = A * (rng.random(A.shape) >= noise)
-        init = np.concatenate([theta[start:start + a * k], np.zeros(k + a)])
-        result = minimize(autoencoder_loss, init, args=(A, noisy, net.activation), jac=True,
-                          method="L-BFGS-B", options={"maxiter": n_iter})
-        theta[start:start + a * k + k] = result.x[: a * k + k]
-        W, c = result.x[: a * k].reshape(a, k), result.x[a * k: a * k + k]
-        A = dense_forward(A, W, c, net.activation)
-        start += a * k + k
-    return theta
 
 
 class DeepCCA(_FeatureCCAMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin,
@@ -448,7 +408,7 @@ class DeepCCA(_FeatureCCAMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixi
         rng = as_generator(self.random_state)
         thetas = [net.init(rng) for net in nets]
         if self.pretrain_iter:
-            thetas = [_pretrain(net, t, v, self.pretrain_noise, self.pretrain_iter, rng)
+            thetas = [pretrain_denoising(net, t, v, self.pretrain_noise, self.pretrain_iter, rng)
                       for net, t, v in zip(nets, thetas, views)]
         theta = np.concatenate(thetas)
         if self.solver == "lbfgs":

@@ -10,7 +10,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .._modalities import modality_widths, reject_second_view
-from .._nn import ACTIVATIONS, HIDDEN_ACTIVATIONS, MLP, layer_sizes
+from .._nn import ACTIVATIONS, HIDDEN_ACTIVATIONS, MLP, layer_sizes, pretrain_denoising
 from .._training import TRAINING_CONSTRAINTS, EpochLoop, TrainingHistory, make_optimizer
 from .._training import minibatch_epoch, n_minibatches, resume_state, validation_split
 from .._utils import as_generator, feature_scale_advice, keep_state_on_error
@@ -21,7 +21,6 @@ from ..boltzmann._base import (
     monitor_rows,
 )
 from ..boltzmann._units import VISIBLE_UNITS, VisibleUnits
-from ..cross_decomposition._dcca import _pretrain
 
 
 class MultimodalAutoencoder(_BaseJointModel):
@@ -403,8 +402,8 @@ class MultimodalAutoencoder(_BaseJointModel):
             self.mean_length_[m] = units.length(block).mean()
             if self.pretrain_iter:
                 block = dense_rows(X, rows, np.float64)[:, cols]
-                thetas[m] = _pretrain(encoders[m], thetas[m], block, self.pretrain_noise,
-                                      self.pretrain_iter, rng)
+                thetas[m] = pretrain_denoising(encoders[m], thetas[m], block,
+                                               self.pretrain_noise, self.pretrain_iter, rng)
                 mirror = decoders[m].unpack(phis[m])[::-1]  # layer i's mirror is i here
                 for (W, _), (W_mirror, _) in zip(encoders[m].unpack(thetas[m])[:-1], mirror):
                     W_mirror[...] = W.T
@@ -421,7 +420,8 @@ class MultimodalAutoencoder(_BaseJointModel):
         optimizer = make_optimizer(self.solver, self.learning_rate, self.momentum)
         state = resume_state(optimizer, self._optimizer_state, params)
         nets = self._networks()
-        train, validate = np.arange(X.shape[0]), None
+        train = np.arange(X.shape[0])
+        validate = None
         if self.early_stopping and check_convergence:
             train, val = validation_split(X.shape[0], self.validation_fraction, rng,
                                           what="rows")

@@ -14,7 +14,12 @@ given one half of unseen digits and infers the other:
   activations alike (Hu, Li & Lu 2016, Eq. 1);
 - :class:`~skmultimodal.MultimodalDBN` and :class:`~skmultimodal.MultimodalDBM`, a hidden
   layer per half below the joint layer, trained greedily (DBN) or then jointly (DBM;
-  Srivastava & Salakhutdinov 2012).
+  Srivastava & Salakhutdinov 2012);
+- :class:`~skmultimodal.MDRNN`, the same layers finetuned by backpropagation as the
+  recurrent network that predicts each half from the other (Sohn, Shang & Lee 2014,
+  Section 3.3);
+- :class:`~skmultimodal.MultimodalAutoencoder`, an encoder and a decoder per half around a
+  shared code, trained to reconstruct both halves from either (Ngiam et al. 2011).
 
 Two numbers per model and direction: the mean squared error of the inferred half, and the
 accuracy of one logistic regression, trained on complete digits, on the completed digits
@@ -29,7 +34,15 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
 
-from skmultimodal import MinVIRBM, MultimodalDBM, MultimodalDBN, MultimodalRBM, SSLRBM
+from skmultimodal import (
+    MDRNN,
+    MinVIRBM,
+    MultimodalAutoencoder,
+    MultimodalDBM,
+    MultimodalDBN,
+    MultimodalRBM,
+    SSLRBM,
+)
 from skmultimodal.datasets import load_digits_halves
 
 digits = load_digits_halves()
@@ -48,6 +61,10 @@ models = {
     "MultimodalDBN": MultimodalDBN(learning_rate=0.1, n_iter=40, **deep),
     "MultimodalDBM": MultimodalDBM(learning_rate_pretrain=0.1, n_iter_pretrain=40,
                                    n_iter=40, **deep),
+    "MDRNN": MDRNN(learning_rate_pretrain=0.1, n_iter_pretrain=40, max_iter=200, **deep),
+    "Autoencoder": MultimodalAutoencoder(
+        n_components=64, modalities=digits.modalities, visible_units="binary",
+        early_stopping=True, max_iter=500, random_state=0),
 }
 
 # %%
@@ -120,10 +137,13 @@ fig.tight_layout()
 plt.show()
 
 # %%
-# MinVIRBM, trained to predict each half from the other, has the lowest error and the
-# completions that a classifier reads best. The models trained by maximum likelihood
-# (MultimodalRBM, SSLRBM, and the deep models' layers) learn weak associations between the
-# halves (Sohn, Shang & Lee 2014, Table 1): their completions are blurred towards an
-# average digit. On 1257 tiny images the deep models infer the missing half no better than
-# the training mean; their strengths are elsewhere (tags for images, a deeper
-# representation; see :ref:`sphx_glr_auto_examples_joint_plot_dbm_tags.py`).
+# The models trained for this very task infer the missing half best: the autoencoder, trained
+# to reconstruct both halves from either, then MDRNN, whose finetuning back-propagates the
+# error of each half predicted from the other, and MinVIRBM, the Boltzmann machine trained
+# by multi-prediction to do the same; their completions are the ones a classifier reads
+# best. The models trained by maximum likelihood (MultimodalRBM, SSLRBM, and the deep
+# Boltzmann models' layers) learn weak associations between the halves (Sohn, Shang & Lee
+# 2014, Table 1): their completions are blurred towards an average digit. On 1257 tiny
+# images the deep Boltzmann models infer the missing half no better than the training
+# mean; their strengths are elsewhere (tags for images, a deeper representation; see
+# :ref:`sphx_glr_auto_examples_joint_plot_dbm_tags.py`).

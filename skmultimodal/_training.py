@@ -112,6 +112,8 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils import gen_batches
 from sklearn.utils._param_validation import Interval
 
+from ._kernels_optim import adam_step, momentum_step
+
 DIVERGENCE_RATIO = 100.0
 """The monitored value (less its lower bound) over its first value beyond which training
 has diverged."""
@@ -485,10 +487,14 @@ class SGD:
         """One step of every parameter that has a gradient in ``grads``, in place."""
         state["step"] += 1
         for key, g in grads.items():
-            v = state["velocity"][key]
+            p, v = params[key], state["velocity"][key]
+            flat = _flat_views(p, g, v)
+            if flat is not None:
+                momentum_step(*flat, self.momentum, self.learning_rate)
+                continue
             v *= self.momentum
             v -= self.learning_rate * g
-            params[key] += v
+            p += v
 
 
 class Adam:
@@ -528,12 +534,31 @@ class Adam:
         beta1, beta2 = self.beta1, self.beta2
         rate = self.learning_rate * np.sqrt(1 - beta2**t) / (1 - beta1**t)
         for key, g in grads.items():
-            m, v = state["m"][key], state["v"][key]
+            p, m, v = params[key], state["m"][key], state["v"][key]
+            flat = _flat_views(p, g, m, v)
+            if flat is not None:
+                adam_step(*flat, beta1, beta2, rate, self.epsilon)
+                continue
             m *= beta1
             m += (1 - beta1) * g
             v *= beta2
             v += (1 - beta2) * g * g
-            params[key] -= m.dtype.type(rate) * m / (np.sqrt(v) + self.epsilon)
+            p -= m.dtype.type(rate) * m / (np.sqrt(v) + self.epsilon)
+
+
+def _flat_views(p, g, *state):
+    """1-D views of a parameter array, its gradient (a contiguous copy if need be) and its
+    state arrays for the compiled steps, or None where they do not apply (arrays of other
+    dtypes or layouts, which the numpy form updates)."""
+    if not (isinstance(p, np.ndarray) and p.dtype in (np.float32, np.float64)
+            and p.flags.c_contiguous and p.flags.writeable
+            and all(a.dtype == p.dtype and a.shape == p.shape and a.flags.c_contiguous
+                    for a in state)):
+        return None
+    g = np.ascontiguousarray(g, dtype=p.dtype)
+    if g.shape != p.shape:
+        return None
+    return (p.reshape(-1), g.reshape(-1), *(a.reshape(-1) for a in state))
 
 
 def make_optimizer(solver, learning_rate, momentum=0.9):
